@@ -1,0 +1,1 @@
+"""Definitions shared by forms and workflows: YAML sources, positions, problems."""
