@@ -94,7 +94,10 @@ def format_datetime(value: dt.datetime | None, format: str = "medium") -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return dates.format_datetime(
-        value, format=format, tzinfo=dates.get_timezone(_current_timezone.get()), locale=get_locale()
+        value,
+        format=format,
+        tzinfo=dates.get_timezone(_current_timezone.get()),
+        locale=get_locale(),
     )
 
 

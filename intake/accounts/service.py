@@ -1,0 +1,302 @@
+"""Sign-in, passwords and user administration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import Organisation, OrganisationKind, Role, User
+from intake.audit import service as audit
+from intake.config import Settings
+from intake.db import utcnow
+from intake.i18n import gettext as _
+from intake.security import passwords, sessions
+from intake.security.models import ClientThrottle
+
+# Lock an account for 1, 2, 4 ... minutes after repeated failures, at most an hour.
+_MAX_LOCK = dt.timedelta(hours=1)
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be done; the message is for the person."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    user: User
+    token: str
+
+
+def _client_key(settings: Settings, client_address: str) -> str:
+    # Addresses are personal data: only a keyed hash is kept.
+    return hmac.new(
+        settings.secret_key.encode(), f"client:{client_address}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _client_blocked(*, db: Session, settings: Settings, key: str, now: dt.datetime) -> bool:
+    row = db.get(ClientThrottle, key)
+    if row is None:
+        return False
+    window = dt.timedelta(minutes=settings.login_client_window_minutes)
+    if now - row.window_start >= window:
+        return False
+    return row.failures >= settings.login_client_max_failures
+
+
+def _count_client_failure(*, db: Session, settings: Settings, key: str, now: dt.datetime) -> None:
+    row = db.get(ClientThrottle, key, with_for_update=True)
+    window = dt.timedelta(minutes=settings.login_client_window_minutes)
+    if row is None:
+        db.add(ClientThrottle(client_key=key, window_start=now, failures=1))
+    elif now - row.window_start >= window:
+        row.window_start, row.failures = now, 1
+    else:
+        row.failures += 1
+
+
+def _count_account_failure(*, user: User, settings: Settings, now: dt.datetime) -> None:
+    user.failed_logins += 1
+    over = user.failed_logins - settings.login_account_max_failures
+    if over >= 0:
+        user.locked_until = now + min(dt.timedelta(minutes=2**over), _MAX_LOCK)
+
+
+def sign_in(
+    *, db: Session, settings: Settings, username: str, password: str, client_address: str
+) -> SignIn | None:
+    """Check credentials and open a new session; None for any failure, whatever its cause."""
+    now = utcnow()
+    key = _client_key(settings, client_address)
+    name = username.strip().lower()[:64]
+    user = db.execute(
+        select(User).where(User.username == name).with_for_update(of=User)
+    ).scalar_one_or_none()
+    # The hash is always verified, even when the answer is already known, so
+    # timing tells nothing about whether the account exists or is locked.
+    password_ok = passwords.verify_password(user.password_hash if user else None, password)
+    blocked = _client_blocked(db=db, settings=settings, key=key, now=now)
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    if user is None or not user.active or not password_ok or blocked or locked:
+        _count_client_failure(db=db, settings=settings, key=key, now=now)
+        if user is not None and not locked:
+            _count_account_failure(user=user, settings=settings, now=now)
+        audit.record(
+            db=db,
+            action="auth.sign_in",
+            actor_id=user.id if user else None,
+            object_type="user",
+            object_id=user.id if user else "",
+            outcome="refused",
+        )
+        db.commit()
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    token = sessions.start_session(db=db, user=user, settings=settings)
+    audit.record(
+        db=db, action="auth.sign_in", actor_id=user.id, object_type="user", object_id=user.id
+    )
+    db.commit()
+    return SignIn(user=user, token=token)
+
+
+def sign_out(*, db: Session, user: User, token: str) -> None:
+    """End this session only."""
+    sessions.end_session(db=db, token=token)
+    audit.record(
+        db=db, action="auth.sign_out", actor_id=user.id, object_type="user", object_id=user.id
+    )
+    db.commit()
+
+
+def change_password(
+    *, db: Session, settings: Settings, user: User, current: str, new: str, confirm: str
+) -> str:
+    """Set a new password, end every other session and return a fresh session token."""
+    if not passwords.verify_password(user.password_hash, current):
+        raise AccountError(_("The current password is not right."))
+    if new != confirm:
+        raise AccountError(_("The two new passwords are not the same."))
+    problems = passwords.policy_problems(new, username=user.username)
+    if problems:
+        raise AccountError(" ".join(problems))
+    user.password_hash = passwords.hash_password(new)
+    user.must_change_password = False
+    user.password_changed_at = utcnow()
+    sessions.end_all_sessions(db=db, user_id=user.id)
+    token = sessions.start_session(db=db, user=user, settings=settings)
+    audit.record(
+        db=db,
+        action="user.password_changed",
+        actor_id=user.id,
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+    return token
+
+
+def get_or_create_organisation(
+    *, db: Session, name: str, kind: str = OrganisationKind.NGO, country: str = "LT"
+) -> Organisation:
+    """The organisation of that name, created when it does not exist yet."""
+    org = db.execute(select(Organisation).where(Organisation.name == name)).scalar_one_or_none()
+    if org is None:
+        org = Organisation(name=name, kind=str(kind), country=country.upper()[:2])
+        db.add(org)
+        db.flush()
+    return org
+
+
+def create_user(
+    *,
+    db: Session,
+    username: str,
+    display_name: str,
+    role: str,
+    organisation: Organisation,
+    password: str | None,
+    actor: User | None = None,
+    locale: str | None = None,
+) -> tuple[User, str | None]:
+    """Create a user. Without a password, a one-time secret is made (returned once) that
+    must be changed at first sign-in."""
+    name = username.strip().lower()
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "._-" for c in name):
+        raise AccountError(
+            _("A username has 1 to 64 letters, digits, dots, dashes or underscores.")
+        )
+    if role not in {r.value for r in Role}:
+        raise AccountError(_("Choose a role."))
+    if db.execute(select(func.count()).select_from(User).where(User.username == name)).scalar_one():
+        raise AccountError(_("That username is taken."))
+    one_time = None
+    if password is None:
+        one_time = generate_one_time_secret()
+        password = one_time
+    else:
+        problems = passwords.policy_problems(password, username=name)
+        if problems:
+            raise AccountError(" ".join(problems))
+    user = User(
+        username=name,
+        display_name=display_name.strip()[:200] or name,
+        role=role,
+        organisation_id=organisation.id,
+        password_hash=passwords.hash_password(password),
+        must_change_password=one_time is not None,
+        locale=locale,
+    )
+    db.add(user)
+    db.flush()
+    audit.record(
+        db=db,
+        action="user.created",
+        actor_id=actor.id if actor else None,
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+    return user, one_time
+
+
+def generate_one_time_secret() -> str:
+    """A secret the administrator hands over once; 20 characters, easy to read aloud."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def reset_password(*, db: Session, actor: User, user: User) -> str:
+    """Replace the password with a one-time secret and end the user's sessions."""
+    secret = generate_one_time_secret()
+    user.password_hash = passwords.hash_password(secret)
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    sessions.end_all_sessions(db=db, user_id=user.id)
+    audit.record(
+        db=db,
+        action="user.password_reset",
+        actor_id=actor.id,
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+    return secret
+
+
+def set_active(*, db: Session, actor: User | None, user: User, active: bool) -> None:
+    """Disable (ending every session at once) or enable a user."""
+    if actor is not None and actor.id == user.id and not active:
+        raise AccountError(_("You cannot disable your own account."))
+    user.active = active
+    if not active:
+        sessions.end_all_sessions(db=db, user_id=user.id)
+    audit.record(
+        db=db,
+        action="user.enabled" if active else "user.disabled",
+        actor_id=actor.id if actor else None,
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+
+
+def revoke_sessions(*, db: Session, actor: User | None, user: User) -> int:
+    """End every session of `user` (a lost phone); returns how many ended."""
+    count = sessions.end_all_sessions(db=db, user_id=user.id)
+    audit.record(
+        db=db,
+        action="user.sessions_revoked",
+        actor_id=actor.id if actor else None,
+        object_type="user",
+        object_id=user.id,
+    )
+    db.commit()
+    return count
+
+
+def set_locale_preference(*, db: Session, user: User, locale: str) -> None:
+    """Remember the user's interface language."""
+    user.locale = locale
+    db.commit()
+
+
+def find_user(*, db: Session, user_id: str) -> User | None:
+    """A user by opaque id."""
+    return db.get(User, user_id)
+
+
+def find_user_by_name(*, db: Session, username: str) -> User | None:
+    """A user by username (case-insensitive)."""
+    return db.execute(
+        select(User).where(User.username == username.strip().lower())
+    ).scalar_one_or_none()
+
+
+def list_users(*, db: Session) -> list[User]:
+    """Every user, by organisation then name."""
+    return list(
+        db.execute(
+            select(User).join(Organisation).order_by(Organisation.name, User.username)
+        ).scalars()
+    )
+
+
+def list_organisations(*, db: Session) -> list[Organisation]:
+    """Every organisation by name."""
+    return list(db.execute(select(Organisation).order_by(Organisation.name)).scalars())
+
+
+def count_users(*, db: Session) -> int:
+    """How many users exist."""
+    return int(db.execute(select(func.count()).select_from(User)).scalar_one())

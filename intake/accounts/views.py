@@ -1,0 +1,279 @@
+"""Sign-in, sign-out, one's own account, the language switcher and user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from intake import i18n, web
+from intake.accounts import service
+from intake.accounts.models import OrganisationKind, Role, User
+from intake.db import DbSession
+from intake.i18n import gettext as _
+from intake.middleware import LANGUAGE_COOKIE, client_address
+from intake.security import sessions
+from intake.security.permissions import Permission, Public, require
+
+router = APIRouter()
+
+OwnAccount = Annotated[User, Depends(require(Permission.OWN_ACCOUNT))]
+UserAdmin = Annotated[User, Depends(require(Permission.USERS_MANAGE))]
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.settings
+    response.set_cookie(
+        sessions.cookie_name(settings),
+        token,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+@router.get("/healthz", dependencies=[Public])
+def healthz() -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@router.get("/login", dependencies=[Public])
+def login_page(request: Request, db: DbSession) -> Response:
+    settings = request.app.state.settings
+    found = sessions.resume_session(
+        db=db, token=request.cookies.get(sessions.cookie_name(settings)), settings=settings
+    )
+    if found is not None:
+        return RedirectResponse("/", status_code=303)
+    # A stale cookie is dropped here so the form's token binds to the pre-session cookie.
+    request.cookies.pop(sessions.cookie_name(settings), None)
+    response = web.render(request, "accounts/login.html", {"failed": False})
+    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    return response
+
+
+@router.post("/login", dependencies=[Public])
+def login(
+    request: Request,
+    db: DbSession,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    settings = request.app.state.settings
+    result = service.sign_in(
+        db=db,
+        settings=settings,
+        username=username,
+        password=password,
+        client_address=client_address(request.scope),
+    )
+    if result is None:
+        return web.render(
+            request, "accounts/login.html", {"failed": True, "username": username}, status_code=401
+        )
+    target = "/account/password" if result.user.must_change_password else "/"
+    response = RedirectResponse(target, status_code=303)
+    _set_session_cookie(request, response, result.token)
+    if result.user.locale:
+        response.set_cookie(LANGUAGE_COOKIE, result.user.locale, samesite="lax", path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, db: DbSession, user: OwnAccount) -> Response:
+    settings = request.app.state.settings
+    service.sign_out(db=db, user=user, token=request.cookies[sessions.cookie_name(settings)])
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: OwnAccount) -> Response:
+    return web.render(request, "accounts/home.html")
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: OwnAccount) -> Response:
+    return web.render(request, "accounts/password.html", {"errors": []})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    db: DbSession,
+    user: OwnAccount,
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    try:
+        token = service.change_password(
+            db=db,
+            settings=request.app.state.settings,
+            user=user,
+            current=current,
+            new=new,
+            confirm=confirm,
+        )
+    except service.AccountError as exc:
+        db.rollback()
+        return web.render(
+            request, "accounts/password.html", {"errors": [str(exc)]}, status_code=422
+        )
+    response = web.render(request, "accounts/password_changed.html")
+    _set_session_cookie(request, response, token)
+    return response
+
+
+@router.post("/language", dependencies=[Public])
+def choose_language(
+    request: Request, db: DbSession, locale: Annotated[str, Form(max_length=10)] = ""
+) -> Response:
+    if locale not in i18n.SUPPORTED_LOCALES:
+        raise HTTPException(status_code=400)
+    settings = request.app.state.settings
+    found = sessions.resume_session(
+        db=db, token=request.cookies.get(sessions.cookie_name(settings)), settings=settings
+    )
+    if found is not None:
+        service.set_locale_preference(db=db, user=found[1], locale=locale)
+    # Only a path of our own is followed back, never a full URL.
+    back = request.headers.get("referer", "")
+    target = "/" if found is not None else "/login"
+    if back.startswith(str(request.base_url)):
+        path = "/" + back[len(str(request.base_url)) :]
+        target = path if path.startswith("/") and not path.startswith("//") else target
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(LANGUAGE_COOKIE, locale, samesite="lax", path="/", max_age=365 * 24 * 3600)
+    return response
+
+
+# --- user administration (no case data on these pages) ---------------------------
+
+
+def _users_page(
+    request: Request,
+    db: DbSession,
+    *,
+    errors: list[str] | None = None,
+    notice: str | None = None,
+    secret: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    return web.render(
+        request,
+        "accounts/users.html",
+        {
+            "users": service.list_users(db=db),
+            "organisations": service.list_organisations(db=db),
+            "roles": [r.value for r in Role],
+            "kinds": [k.value for k in OrganisationKind],
+            "errors": errors or [],
+            "notice": notice,
+            "secret": secret,
+        },
+        status_code=status_code,
+        block="content",
+    )
+
+
+def _target(db: DbSession, user_id: str) -> User:
+    target = service.find_user(db=db, user_id=user_id[:32])
+    if target is None:
+        raise HTTPException(status_code=404)
+    return target
+
+
+@router.get("/admin/users")
+def users_page(request: Request, db: DbSession, admin: UserAdmin) -> Response:
+    return _users_page(request, db)
+
+
+@router.post("/admin/users")
+def create_user(
+    request: Request,
+    db: DbSession,
+    admin: UserAdmin,
+    username: Annotated[str, Form(max_length=64)] = "",
+    display_name: Annotated[str, Form(max_length=200)] = "",
+    role: Annotated[str, Form(max_length=20)] = "",
+    organisation: Annotated[str, Form(max_length=200)] = "",
+    kind: Annotated[str, Form(max_length=20)] = OrganisationKind.NGO.value,
+) -> Response:
+    if not organisation.strip():
+        return _users_page(request, db, errors=[_("Name the organisation.")], status_code=422)
+    if kind not in {k.value for k in OrganisationKind}:
+        kind = OrganisationKind.OTHER.value
+    try:
+        org = service.get_or_create_organisation(db=db, name=organisation.strip(), kind=kind)
+        new_user, secret = service.create_user(
+            db=db,
+            username=username,
+            display_name=display_name,
+            role=role,
+            organisation=org,
+            password=None,
+            actor=admin,
+        )
+    except service.AccountError as exc:
+        db.rollback()
+        return _users_page(request, db, errors=[str(exc)], status_code=422)
+    return _users_page(
+        request,
+        db,
+        notice=_(
+            "User %(name)s created. Give them this one-time password:", name=new_user.username
+        ),
+        secret=secret,
+    )
+
+
+@router.post("/admin/users/{user_id}/disable")
+def disable_user(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
+    target = _target(db, user_id)
+    try:
+        service.set_active(db=db, actor=admin, user=target, active=False)
+    except service.AccountError as exc:
+        return _users_page(request, db, errors=[str(exc)], status_code=422)
+    return _users_page(
+        request, db, notice=_("%(name)s is disabled and signed out.", name=target.username)
+    )
+
+
+@router.post("/admin/users/{user_id}/enable")
+def enable_user(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
+    target = _target(db, user_id)
+    service.set_active(db=db, actor=admin, user=target, active=True)
+    return _users_page(request, db, notice=_("%(name)s is enabled.", name=target.username))
+
+
+@router.post("/admin/users/{user_id}/reset-password")
+def reset_password(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
+    target = _target(db, user_id)
+    secret = service.reset_password(db=db, actor=admin, user=target)
+    return _users_page(
+        request,
+        db,
+        notice=_(
+            "The password of %(name)s was reset and their sessions ended. "
+            "Give them this one-time password:",
+            name=target.username,
+        ),
+        secret=secret,
+    )
+
+
+@router.post("/admin/users/{user_id}/revoke-sessions")
+def revoke_sessions(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
+    target = _target(db, user_id)
+    count = service.revoke_sessions(db=db, actor=admin, user=target)
+    return _users_page(
+        request,
+        db,
+        notice=_(
+            "%(name)s was signed out everywhere (%(n)s sessions).", name=target.username, n=count
+        ),
+    )

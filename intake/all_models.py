@@ -1,0 +1,7 @@
+"""Imports every domain's models so the metadata (and Alembic) sees all tables."""
+
+from intake.accounts import models as accounts_models
+from intake.audit import models as audit_models
+from intake.security import models as security_models
+
+__all__ = ["accounts_models", "audit_models", "security_models"]

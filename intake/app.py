@@ -1,0 +1,168 @@
+"""create_app(): settings, middleware, routers, templates."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Message, Receive, Scope, Send
+
+from intake import web
+from intake.accounts import views as account_views
+from intake.config import Settings, get_settings
+from intake.db import make_engine, make_session_factory
+from intake.i18n import gettext as _
+from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
+from intake.security import csrf
+from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
+
+log = logging.getLogger("intake")
+
+STATIC_DIR = web.TEMPLATES_DIR.parent / "static"
+
+
+async def csrf_protect(request: Request) -> None:
+    """Refuse any state-changing request that is not provably from our own pages."""
+    if request.method in csrf.SAFE_METHODS:
+        return
+    settings = request.app.state.settings
+    if not csrf.origin_allowed(request, settings):
+        raise CsrfRefused
+    submitted = request.headers.get(csrf.HEADER)
+    content_type = request.headers.get("content-type", "")
+    if not submitted and content_type.startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        try:
+            form = await request.form()
+        except Exception as exc:  # a malformed body is the client's fault, never a 500
+            raise HTTPException(status_code=400) from exc
+        value = form.get(csrf.FIELD)
+        submitted = value if isinstance(value, str) else None
+    request.state.csrf_binding = csrf.verified_binding(request, settings, submitted)
+    if request.state.csrf_binding is None:
+        raise CsrfRefused
+
+
+def _error_message(status: int) -> str:
+    messages = {
+        400: _("The request could not be understood. Nothing was changed."),
+        403: _("You do not have permission to do this. Nothing was changed."),
+        404: _("This page does not exist, or you do not have access to it."),
+        405: _("This action is not available here."),
+        409: _("Someone else changed this in the meantime. Nothing was changed."),
+        413: _("The data sent is too large. Nothing was saved."),
+        422: _("Some of the data sent was not valid. Nothing was changed."),
+    }
+    return messages.get(status, _("Something went wrong on our side. Nothing was changed."))
+
+
+def error_page(request: Request, status: int, message: str | None = None) -> HTMLResponse:
+    """A clear page in the reader's language; never a stack trace or personal data."""
+    return web.render(
+        request,
+        "errors/error.html",
+        {"status": status, "message": message or _error_message(status)},
+        status_code=status,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) and exc.status_code == 409 else None
+        return error_page(request, exc.status_code, detail if detail != "Conflict" else None)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return error_page(request, 422)
+
+    @app.exception_handler(CsrfRefused)
+    async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
+        return error_page(
+            request,
+            403,
+            _(
+                "This form has expired or did not come from this site. "
+                "Reload the page and try again."
+            ),
+        )
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if web.is_htmx(request):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse("/login", status_code=303)
+
+    @app.exception_handler(PasswordChangeRequired)
+    async def password_change(request: Request, exc: PasswordChangeRequired) -> Response:
+        if web.is_htmx(request):
+            return Response(status_code=403, headers={"HX-Redirect": "/account/password"})
+        return RedirectResponse("/account/password", status_code=303)
+
+
+class CatchAll:
+    """Turn an unexpected exception into the plain 500 page, inside the header middleware
+    (Starlette's own handler for Exception sits outside every middleware)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            route = scope.get("route")
+            # Only the exception's type and the route's pattern are logged: a
+            # message or a URL may hold personal data.
+            log.error(
+                "unhandled %s on %s %s",
+                type(exc).__name__,
+                scope.get("method"),
+                getattr(route, "path", "?"),
+            )
+            if started:
+                raise
+            request = Request(scope)
+            request.state.user = None
+            response = error_page(request, 500)
+            await response(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application, wired for `settings` (read from the environment by default)."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="intake",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(account_views.router)
+    _install_error_handlers(app)
+    app.add_middleware(CatchAll)
+    app.add_middleware(RequestLocale, timezone=settings.timezone)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
+    return app

@@ -1,0 +1,201 @@
+"""The `intake` command."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.orm import Session
+
+from intake.config import get_settings
+from intake.db import make_engine, make_session_factory
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _session() -> Session:
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return make_session_factory(make_engine(settings.database_url))()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    uvicorn.run(
+        "intake.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=True
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from intake import migrate
+
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(url=settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from intake import demo
+
+    with _session() as db:
+        try:
+            accounts = demo.seed(db=db)
+        except demo.RealUsersExist:
+            print(
+                "refused: users already exist; the demo only seeds an empty database",
+                file=sys.stderr,
+            )
+            return 1
+    print("Demo accounts (the passwords are shown only this once):")
+    for username, role, org, password in accounts:
+        print(f"  {username:<12} {role:<16} {org:<28} {password}")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password (empty for a one-time secret): ")
+        if first and first != getpass.getpass("Again: "):
+            raise SystemExit("the two passwords differ")
+        return first or None
+    return None
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from intake.accounts import service
+
+    password = _read_password(args)
+    with _session() as db:
+        org = service.get_or_create_organisation(db=db, name=args.org, kind=args.org_kind)
+        try:
+            user, secret = service.create_user(
+                db=db,
+                username=args.name,
+                display_name=args.display_name or args.name,
+                role=args.role,
+                organisation=org,
+                password=password,
+            )
+        except service.AccountError as exc:
+            print(f"refused: {exc}", file=sys.stderr)
+            return 1
+    print(f"created {user.username} ({user.role}) in {args.org}")
+    if secret:
+        print(f"one-time password (must be changed at first sign-in): {secret}")
+    return 0
+
+
+def _with_user(args: argparse.Namespace, action: Callable[[Session, object], str]) -> int:
+    from intake.accounts import service
+
+    with _session() as db:
+        user = service.find_user_by_name(db=db, username=args.name)
+        if user is None:
+            print(f"no user named {args.name}", file=sys.stderr)
+            return 1
+        print(action(db, user))
+    return 0
+
+
+def cmd_users_disable(args: argparse.Namespace) -> int:
+    from intake.accounts import service
+
+    def disable(db: Session, user: object) -> str:
+        service.set_active(db=db, actor=None, user=user, active=False)  # type: ignore[arg-type]
+        return f"{args.name} is disabled and signed out everywhere"
+
+    return _with_user(args, disable)
+
+
+def cmd_sessions_revoke(args: argparse.Namespace) -> int:
+    from intake.accounts import service
+
+    def revoke(db: Session, user: object) -> str:
+        count = service.revoke_sessions(db=db, actor=None, user=user)  # type: ignore[arg-type]
+        return f"ended {count} session(s) of {args.name}"
+
+    return _with_user(args, revoke)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from intake.audit import service as audit
+
+    with _session() as db:
+        broken = audit.verify_chain(db=db)
+    if broken is None:
+        print("audit chain intact")
+        return 0
+    if broken == -1:
+        print("audit chain broken: rows are missing at the end of the trail")
+    else:
+        print(f"audit chain broken at row {broken}")
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="intake", description="Secure intake and case workflows.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(
+        handler=cmd_db_upgrade
+    )
+
+    sub.add_parser("demo", help="seed demo organisations and users").set_defaults(handler=cmd_demo)
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a user (and its organisation if new)")
+    create.add_argument("name")
+    create.add_argument("--role", required=True, choices=["outreach_worker", "supervisor", "admin"])
+    create.add_argument("--org", required=True)
+    create.add_argument(
+        "--org-kind", default="ngo", choices=["ngo", "municipality", "shelter", "other"]
+    )
+    create.add_argument("--display-name", default="")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=cmd_users_create)
+    disable = users.add_parser("disable", help="disable a user and end their sessions")
+    disable.add_argument("name")
+    disable.set_defaults(handler=cmd_users_disable)
+
+    sessions = sub.add_parser("sessions", help="sessions").add_subparsers(
+        dest="sessions_command", required=True
+    )
+    revoke = sessions.add_parser("revoke", help="end every session of a user (a lost phone)")
+    revoke.add_argument("name")
+    revoke.set_defaults(handler=cmd_sessions_revoke)
+
+    audit = sub.add_parser("audit", help="audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check the hash chain").set_defaults(handler=cmd_audit_verify)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""Settings, read from INTAKE_* environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Everything an operator may set; defaults suit a laptop demo."""
+
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    mode: Literal["development", "production"] = "development"
+    var_dir: Path = PROJECT_ROOT / "var"
+    database_url: str = ""
+    secret_key: str = ""
+    # Keys for sensitive answers: "kid:base64key,kid2:base64key"; the first encrypts.
+    data_keys: str = ""
+    # Cookies get `Secure` and the `__Host-` prefix; on by default in production.
+    secure_cookies: bool | None = None
+    public_origin: str = ""
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)
+    max_body_bytes: int = Field(default=1_000_000, ge=10_000)
+    login_account_max_failures: int = Field(default=5, ge=1)
+    login_client_max_failures: int = Field(default=30, ge=1)
+    login_client_window_minutes: int = Field(default=15, ge=1)
+    default_locale: str = "en"
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'intake.sqlite3'}"
+        if self.secure_cookies is None:
+            self.secure_cookies = self.mode == "production"
+        if not self.secret_key:
+            if self.mode == "production":
+                raise ValueError("INTAKE_SECRET_KEY must be set in production mode")
+            self.secret_key = _development_secret(self.var_dir / "secret_key")
+        if len(self.secret_key) < 32:
+            raise ValueError("INTAKE_SECRET_KEY must be at least 32 characters")
+        if not self.data_keys:
+            if self.mode == "production":
+                raise ValueError("INTAKE_DATA_KEYS must be set in production mode")
+            self.data_keys = _development_secret(self.var_dir / "data_keys", data_key=True)
+        return self
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether cookies are sent only over HTTPS."""
+        return bool(self.secure_cookies)
+
+
+def _development_secret(path: Path, *, data_key: bool = False) -> str:
+    """A secret generated once and kept under var/, so restarts keep sessions and data."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if data_key:
+        import base64
+
+        value = "dev1:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    else:
+        value = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(value + "\n")
+    return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()

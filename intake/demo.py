@@ -1,0 +1,53 @@
+"""Demo organisations and one user per role, for trying the product on a laptop."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.orm import Session
+
+from intake.accounts import service as accounts
+
+DEMO_ORGANISATIONS = [
+    ("Demo NGO Vilnius", "ngo", "LT"),
+    ("Demo Municipality Kaunas", "municipality", "LT"),
+]
+
+DEMO_USERS = [
+    ("outreach", "Outreach Worker", "outreach_worker", "Demo NGO Vilnius"),
+    ("supervisor", "Supervisor", "supervisor", "Demo NGO Vilnius"),
+    ("admin", "Administrator", "admin", "Demo NGO Vilnius"),
+    ("kaunas", "Kaunas Supervisor", "supervisor", "Demo Municipality Kaunas"),
+]
+
+
+class RealUsersExist(Exception):
+    """The database already has users: seeding would mix demo and real accounts."""
+
+
+def _password() -> str:
+    words = secrets.token_urlsafe(12)
+    return f"demo-{words}"
+
+
+def seed(*, db: Session) -> list[tuple[str, str, str, str]]:
+    """Create the demo rows; returns (username, role, organisation, password) once."""
+    if accounts.count_users(db=db):
+        raise RealUsersExist
+    orgs = {
+        name: accounts.get_or_create_organisation(db=db, name=name, kind=kind, country=country)
+        for name, kind, country in DEMO_ORGANISATIONS
+    }
+    created = []
+    for username, display, role, org in DEMO_USERS:
+        password = _password()
+        accounts.create_user(
+            db=db,
+            username=username,
+            display_name=display,
+            role=role,
+            organisation=orgs[org],
+            password=password,
+        )
+        created.append((username, role, org, password))
+    return created

@@ -1,0 +1,133 @@
+"""Who may do what: an explicit map from role to permissions, and the route
+dependencies that enforce it. Every route declares either `require(...)` or
+`public`; a test fails on any route that declares neither."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from intake.accounts.models import Role, User
+from intake.db import get_db
+from intake.i18n import set_locale
+from intake.security import sessions
+from intake.security.csrf import SAFE_METHODS
+
+
+class Permission(StrEnum):
+    OWN_ACCOUNT = "account:own"  # sign out, change one's password and language
+    USERS_MANAGE = "users:manage"
+    CASES_CREATE = "cases:create"
+    CASES_VIEW = "cases:view"
+    CASES_ADVANCE = "case:advance"
+    TEAM_ASSIGN = "team:assign"
+    DASHBOARD_VIEW = "dashboard:view"
+    DEFINITIONS_VIEW = "definitions:view"
+    DEFINITIONS_EDIT = "definitions:edit"
+    AUDIT_VERIFY = "audit:verify"
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
+    Role.OUTREACH_WORKER: frozenset(
+        {Permission.OWN_ACCOUNT, Permission.CASES_CREATE, Permission.CASES_VIEW}
+    ),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.OWN_ACCOUNT,
+            Permission.CASES_CREATE,
+            Permission.CASES_VIEW,
+            Permission.CASES_ADVANCE,
+            Permission.TEAM_ASSIGN,
+            Permission.DASHBOARD_VIEW,
+            Permission.DEFINITIONS_VIEW,
+        }
+    ),
+    # Administrators run the installation; they see no case data at all.
+    Role.ADMIN: frozenset(
+        {
+            Permission.OWN_ACCOUNT,
+            Permission.USERS_MANAGE,
+            Permission.DEFINITIONS_VIEW,
+            Permission.DEFINITIONS_EDIT,
+            Permission.AUDIT_VERIFY,
+        }
+    ),
+}
+
+
+def has_permission(user: User, permission: Permission) -> bool:
+    """Whether the user's role grants `permission` (unknown roles grant nothing)."""
+    return permission in ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+class NotAuthenticated(Exception):
+    """No live session: the person is sent to sign in."""
+
+
+class CsrfRefused(Exception):
+    """An unsafe request without a valid token, or from another site."""
+
+
+class PasswordChangeRequired(Exception):
+    """The password is a one-time secret from an administrator: it must be changed first."""
+
+
+def _authenticate(request: Request, db: Session) -> User:
+    settings = request.app.state.settings
+    found = sessions.resume_session(
+        db=db, token=request.cookies.get(sessions.cookie_name(settings)), settings=settings
+    )
+    if found is None:
+        raise NotAuthenticated
+    request.state.session_row, request.state.user = found
+    return found[1]
+
+
+def require(permission: Permission) -> Callable[..., Awaitable[User]]:
+    """A dependency that lets through only signed-in users whose role has `permission`."""
+
+    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
+        # The database work runs in a worker thread; the locale is set here, in
+        # the request's own context, so the route's thread inherits it.
+        user = await run_in_threadpool(_authenticate, request, db)
+        if request.method not in SAFE_METHODS and request.state.csrf_binding != "session":
+            # A token from before sign-in does not authorise acting as the user.
+            raise CsrfRefused
+        if user.locale:
+            set_locale(user.locale)
+        if user.must_change_password and permission is not Permission.OWN_ACCOUNT:
+            raise PasswordChangeRequired
+        if not has_permission(user, permission):
+            raise HTTPException(status_code=403)
+        return user
+
+    dependency.intake_permission = permission  # type: ignore[attr-defined]
+    return dependency
+
+
+def public() -> None:
+    """Marks a route that anyone may open (sign-in, health check)."""
+
+
+public.intake_public = True  # type: ignore[attr-defined]
+
+Public = Depends(public)
+
+
+def declared_access(dependant: Any) -> set[str]:
+    """The permissions (or 'public') a route's dependency tree declares."""
+    found: set[str] = set()
+    for dep in dependant.dependencies:
+        call = dep.call
+        if getattr(call, "intake_public", False):
+            found.add("public")
+        permission = getattr(call, "intake_permission", None)
+        if permission is not None:
+            found.add(str(permission))
+        found |= declared_access(dep)
+    return found
