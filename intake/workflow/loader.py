@@ -1,0 +1,215 @@
+"""Turn a track's YAML into a compiled, immutable Workflow, or list every problem."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Mapping, Sequence
+
+from pydantic import ValidationError
+
+from intake.definitions.yaml_source import (
+    DefinitionProblems,
+    Problem,
+    Source,
+    load_yaml,
+    pydantic_problems,
+)
+from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
+from intake.workflow.checks import expand_sources, structural_problems
+from intake.workflow.compiled import State, Transition, Workflow, frozen_mapping
+from intake.workflow.schema import ROLES, TEAM_FUNCTIONS, TrackDefinition
+
+FormFields = Mapping[str, Mapping[str, ValueType]]
+PathParts = tuple[str | int, ...]
+
+
+def parse_track(text: str, *, file: str) -> tuple[Source, TrackDefinition]:
+    """Read YAML and check its shape only (enough to draw a diagram)."""
+    source = load_yaml(text, file=file)
+    if not isinstance(source.data, dict):
+        raise DefinitionProblems([source.problem((), "a track must be a mapping of keys")])
+    try:
+        return source, TrackDefinition.model_validate(source.data)
+    except ValidationError as error:
+        raise DefinitionProblems(pydantic_problems(source, error)) from None
+
+
+def load_workflow(
+    text: str,
+    *,
+    file: str,
+    forms: FormFields,
+    roles: Collection[str] = ROLES,
+    team_functions: Collection[str] = TEAM_FUNCTIONS,
+) -> Workflow:
+    """Check and compile one track; raise DefinitionProblems listing every problem."""
+    source, definition = parse_track(text, file=file)
+    problems = structural_problems(
+        source, definition, forms=forms.keys(), roles=roles, team_functions=team_functions
+    )
+    compiler = _ExpressionCompiler(source=source, text=text, forms=forms)
+    applies_when = compiler.compile(definition.applies_when, ("applies_when",))
+    conditions: list[Expression | None] = []
+    for index, t in enumerate(definition.transitions):
+        condition = compiler.compile(t.condition, ("transitions", index, "condition"))
+        conditions.append(condition)
+        if condition is not None:
+            problems += _unrequired_forms(source, index, condition, t.requires_forms)
+    problems += compiler.problems
+    if problems:
+        raise DefinitionProblems(problems)
+    return _build(source, text, definition, applies_when, conditions)
+
+
+def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
+    """Problems only visible across tracks: ids, the one catch-all, an ambiguous order."""
+    problems: list[Problem] = []
+
+    def at(workflow: Workflow, key: str, message: str) -> Problem:
+        line, column = workflow.places.get(key, (1, 1))
+        return Problem(workflow.file, line, column, message)
+
+    first_with_id: dict[str, Workflow] = {}
+    for workflow in workflows:
+        if workflow.id in first_with_id:
+            other = first_with_id[workflow.id].file
+            problems.append(
+                at(workflow, "id", f"the track id '{workflow.id}' is also used in {other}")
+            )
+        first_with_id.setdefault(workflow.id, workflow)
+    catch_alls = [w for w in workflows if w.is_catch_all]
+    if workflows and not catch_alls:
+        problems.append(
+            at(
+                workflows[0],
+                "id",
+                "no track catches every other case: one must have no applies_when",
+            )
+        )
+    if len(catch_alls) > 1:
+        names = ", ".join(w.id for w in catch_alls)
+        for workflow in catch_alls:
+            problems.append(
+                at(
+                    workflow,
+                    "id",
+                    f"only one track may have no applies_when; these have none: {names}",
+                )
+            )
+    by_priority: dict[int, Workflow] = {}
+    for workflow in workflows:
+        if workflow.is_catch_all:
+            continue
+        if workflow.priority in by_priority:
+            other = by_priority[workflow.priority].id
+            problems.append(
+                at(
+                    workflow,
+                    "priority",
+                    f"priority {workflow.priority} is also '{other}''s: the order would be a guess",
+                )
+            )
+        by_priority.setdefault(workflow.priority, workflow)
+    return sorted(problems)
+
+
+class _ExpressionCompiler:
+    """Compiles expressions against the known forms, placing errors inside the text."""
+
+    def __init__(self, *, source: Source, text: str, forms: FormFields) -> None:
+        self.source = source
+        self.lines = text.splitlines()
+        self.variables = {
+            f"{form_id}.{field}": value_type
+            for form_id, fields in forms.items()
+            for field, value_type in fields.items()
+        }
+        self.problems: list[Problem] = []
+
+    def compile(self, text: str | None, path: PathParts) -> Expression | None:
+        if text is None:
+            return None
+        try:
+            return compile_expression(text, variables=self.variables, expect=ValueType.BOOLEAN)
+        except ExpressionError as error:
+            line, column = self._place(path, error.column, len(text))
+            self.problems.append(Problem(self.source.file, line, column, error.message))
+            return None
+
+    def _place(self, path: PathParts, column_in_text: int, length: int) -> tuple[int, int]:
+        line, column = self.source.position(path)
+        written = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        opening = written[column - 1 : column]
+        if opening in ("|", ">"):
+            return line, column  # a block scalar starts on a later line: point at its marker
+        offset = 1 if opening in ("'", '"') else 0
+        inside = min(max(column_in_text, 1), length + 1)
+        if column + offset + inside - 1 > len(written) + 1:
+            return line, column  # folded over several lines: the start is the honest place
+        return line, column + offset + inside - 1
+
+
+def _unrequired_forms(
+    source: Source, index: int, condition: Expression, requires_forms: Sequence[str]
+) -> list[Problem]:
+    # A condition reading a form that may not be filled in yet would fail for
+    # the wrong reason; naming the form in requires_forms says why it blocks.
+    read = sorted({name.split(".", 1)[0] for name in condition.references if "." in name})
+    return [
+        source.problem(
+            ("transitions", index, "condition"),
+            f"the condition reads form '{form}', which requires_forms does not list",
+        )
+        for form in read
+        if form not in requires_forms
+    ]
+
+
+def _build(
+    source: Source,
+    text: str,
+    definition: TrackDefinition,
+    applies_when: Expression | None,
+    conditions: Sequence[Expression | None],
+) -> Workflow:
+    states = {
+        name: State(
+            name=name,
+            label=frozen_mapping(state.label),
+            forms=tuple(state.forms),
+            sla_days=state.sla_days,
+            team=tuple(state.team),
+            final=state.final,
+        )
+        for name, state in definition.states.items()
+    }
+    transitions = tuple(
+        Transition(
+            trigger=t.trigger,
+            sources=tuple(expand_sources(t, definition)),
+            dest=t.dest,
+            label=frozen_mapping(t.label),
+            roles=frozenset(t.roles),
+            requires_forms=tuple(t.requires_forms),
+            condition=condition,
+            requires_team=tuple(t.requires_team),
+            requires_reason=t.requires_reason,
+        )
+        for t, condition in zip(definition.transitions, conditions, strict=True)
+    )
+    places = {key: source.position((key,)) for key in ("id", "applies_when", "priority")}
+    return Workflow(
+        id=definition.id,
+        version=definition.version,
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        file=source.file,
+        languages=tuple(definition.languages),
+        title=frozen_mapping(definition.title),
+        applies_when=applies_when,
+        priority=definition.priority,
+        initial=definition.initial,
+        states=frozen_mapping(states),
+        transitions=transitions,
+        definition=definition,
+        places=frozen_mapping(places),
+    )

@@ -1,0 +1,67 @@
+"""The shape of a workflow definition (one YAML file per track), as written.
+
+These models only check shape and spelling; what needs the whole track (states
+that nothing reaches, unknown forms, expressions) is checked by the loader,
+which can place every problem at its line and column.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ROLES = frozenset({"outreach_worker", "supervisor", "admin"})
+TEAM_FUNCTIONS = frozenset(
+    {"social_worker", "psychologist", "health_specialist", "pedagogue", "law_enforcement_liaison"}
+)
+ANY_STATE = "*"
+
+# Names end up in URLs, HTML ids and transitions' own tables: keep them plain.
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Labels = dict[LanguageCode, Text]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StateDefinition(_Strict):
+    """One stage of a track."""
+
+    label: Labels
+    forms: list[Name] = Field(default_factory=list)
+    sla_days: Annotated[int, Field(gt=0, le=3650)] | None = None
+    team: list[Name] = Field(default_factory=list)
+    final: bool = False
+
+
+class TransitionDefinition(_Strict):
+    """A move between stages, and who may make it under which conditions."""
+
+    trigger: Name
+    source: Name | Literal["*"] | list[Name]
+    dest: Name
+    label: Labels
+    # Deny by default: a transition that names no role can be fired by nobody.
+    roles: list[Name] = Field(default_factory=list)
+    requires_forms: list[Name] = Field(default_factory=list)
+    condition: Text | None = None
+    requires_team: list[Name] = Field(default_factory=list)
+    requires_reason: bool = False
+
+
+class TrackDefinition(_Strict):
+    """A whole track: its stages and the moves between them."""
+
+    id: Name
+    version: Annotated[int, Field(ge=1)]
+    languages: Annotated[list[LanguageCode], Field(min_length=1)]
+    title: Labels
+    applies_when: Text | None = None
+    priority: int = 0
+    initial: Name
+    states: Annotated[dict[Name, StateDefinition], Field(min_length=1)]
+    transitions: list[TransitionDefinition] = Field(default_factory=list)
