@@ -67,7 +67,9 @@ def error_page(request: Request, status: int, message: str | None = None) -> HTM
     return web.render(
         request,
         "errors/error.html",
-        {"status": status, "message": message or _error_message(status)},
+        # The user's row may be expired by the failed request's rollback, and an
+        # error page needs no personal navigation.
+        {"status": status, "message": message or _error_message(status), "user": None},
         status_code=status,
     )
 

@@ -47,6 +47,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             accounts = demo.seed(db=db)
         except demo.RealUsersExist:
+            if args.if_empty:
+                print("users exist already: no demo accounts were added")
+                return 0
             print(
                 "refused: users already exist; the demo only seeds an empty database",
                 file=sys.stderr,
@@ -156,7 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_db_upgrade
     )
 
-    sub.add_parser("demo", help="seed demo organisations and users").set_defaults(handler=cmd_demo)
+    demo = sub.add_parser("demo", help="seed demo organisations and users")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="succeed quietly when users exist already"
+    )
+    demo.set_defaults(handler=cmd_demo)
 
     users = sub.add_parser("users", help="manage users").add_subparsers(
         dest="users_command", required=True

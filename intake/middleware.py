@@ -6,7 +6,6 @@ routes, and a body over the cap is refused while it streams in.
 
 from __future__ import annotations
 
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

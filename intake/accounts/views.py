@@ -19,6 +19,9 @@ from intake.security.permissions import Permission, Public, require
 router = APIRouter()
 
 OwnAccount = Annotated[User, Depends(require(Permission.OWN_ACCOUNT))]
+PasswordOwner = Annotated[
+    User, Depends(require(Permission.OWN_ACCOUNT, while_password_change_pending=True))
+]
 UserAdmin = Annotated[User, Depends(require(Permission.USERS_MANAGE))]
 
 
@@ -82,7 +85,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbSession, user: OwnAccount) -> Response:
+def logout(request: Request, db: DbSession, user: PasswordOwner) -> Response:
     settings = request.app.state.settings
     service.sign_out(db=db, user=user, token=request.cookies[sessions.cookie_name(settings)])
     response = RedirectResponse("/login", status_code=303)
@@ -96,7 +99,7 @@ def home(request: Request, user: OwnAccount) -> Response:
 
 
 @router.get("/account/password")
-def password_page(request: Request, user: OwnAccount) -> Response:
+def password_page(request: Request, user: PasswordOwner) -> Response:
     return web.render(request, "accounts/password.html", {"errors": []})
 
 
@@ -104,7 +107,7 @@ def password_page(request: Request, user: OwnAccount) -> Response:
 def change_password(
     request: Request,
     db: DbSession,
-    user: OwnAccount,
+    user: PasswordOwner,
     current: Annotated[str, Form(max_length=1024)] = "",
     new: Annotated[str, Form(max_length=1024)] = "",
     confirm: Annotated[str, Form(max_length=1024)] = "",

@@ -88,8 +88,13 @@ def _authenticate(request: Request, db: Session) -> User:
     return found[1]
 
 
-def require(permission: Permission) -> Callable[..., Awaitable[User]]:
-    """A dependency that lets through only signed-in users whose role has `permission`."""
+def require(
+    permission: Permission, *, while_password_change_pending: bool = False
+) -> Callable[..., Awaitable[User]]:
+    """A dependency that lets through only signed-in users whose role has `permission`.
+
+    A user still holding a one-time password reaches only the routes marked
+    `while_password_change_pending` (changing it, signing out)."""
 
     async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
         # The database work runs in a worker thread; the locale is set here, in
@@ -100,7 +105,7 @@ def require(permission: Permission) -> Callable[..., Awaitable[User]]:
             raise CsrfRefused
         if user.locale:
             set_locale(user.locale)
-        if user.must_change_password and permission is not Permission.OWN_ACCOUNT:
+        if user.must_change_password and not while_password_change_pending:
             raise PasswordChangeRequired
         if not has_permission(user, permission):
             raise HTTPException(status_code=403)
@@ -130,4 +135,18 @@ def declared_access(dependant: Any) -> set[str]:
         if permission is not None:
             found.add(str(permission))
         found |= declared_access(dep)
+    return found
+
+
+def iter_api_routes(routes: list[Any]) -> list[Any]:
+    """Every endpoint route, descending into included routers."""
+    from fastapi.routing import APIRoute
+
+    found = []
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            found.extend(iter_api_routes(list(included.routes)))
+        elif isinstance(route, APIRoute):
+            found.append(route)
     return found

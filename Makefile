@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install catalogs messages lint types pytest db demo bench clean
+
+run: install catalogs
+	$(BIN)/intake db upgrade
+	$(BIN)/intake demo --if-empty
+	$(BIN)/intake serve --host 127.0.0.1 --port 8000
+
+test: install catalogs lint types pytest
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+catalogs: install
+	$(BIN)/pybabel compile --statistics -d locales -D messages
+
+# Refresh the template and the catalogs after changing any translatable text.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-location --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --omit-header --ignore-obsolete
+
+lint:
+	$(BIN)/ruff check intake tests bench
+	$(BIN)/ruff format --check intake tests bench
+
+types:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/python -m pytest
+
+bench: install catalogs
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Passwords, sessions, CSRF, headers, permissions and field encryption."""
