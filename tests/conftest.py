@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake import migrate
+from intake import i18n, migrate
 from intake.accounts import service as accounts
 from intake.accounts.models import Organisation, User
 from intake.app import create_app
@@ -47,6 +47,14 @@ def _fresh_postgres(url: str) -> Engine:
         conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     return engine
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default() -> Iterator[None]:
+    # The locale lives in a context variable; a test that sets it must not leak it.
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
+    yield
+    i18n.set_locale(i18n.DEFAULT_LOCALE)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

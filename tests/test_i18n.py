@@ -80,7 +80,7 @@ def test_placeholders_survive_translation(locale: str) -> None:
 
 
 def test_compiled_catalog_translates() -> None:
-    token = i18n.set_locale("lt")
+    i18n.set_locale("lt")
     try:
         assert i18n.gettext("Sign in") != "Sign in"
     finally:
