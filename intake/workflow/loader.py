@@ -101,14 +101,9 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
         if workflow.is_catch_all:
             continue
         if workflow.priority in by_priority:
-            other = by_priority[workflow.priority].id
-            problems.append(
-                at(
-                    workflow,
-                    "priority",
-                    f"priority {workflow.priority} is also '{other}''s: the order would be a guess",
-                )
-            )
+            other, rank = by_priority[workflow.priority].id, workflow.priority
+            message = f"'{other}' has priority {rank} too: which applies first is unclear"
+            problems.append(at(workflow, "priority", message))
         by_priority.setdefault(workflow.priority, workflow)
     return sorted(problems)
 

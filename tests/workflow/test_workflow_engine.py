@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -124,3 +125,25 @@ def test_the_workflow_cannot_be_changed_by_a_caller(standard: Workflow) -> None:
         standard.states["closed"] = standard.states["urgent_assistance"]  # type: ignore[index]
     with pytest.raises(dataclasses.FrozenInstanceError):
         standard.initial = "closed"  # type: ignore[misc]
+
+
+def test_the_shared_machine_serves_many_threads_at_once(standard: Workflow) -> None:
+    ready = facts("urgent_assistance", forms=set(FORMS), team={"social_worker"})
+    blocked = facts("urgent_assistance")
+
+    def one(index: int) -> str:
+        case = ready if index % 2 else blocked
+        try:
+            return fire(
+                workflow=standard,
+                facts=case,
+                role="supervisor",
+                trigger="move_to_housing",
+                reason=None,
+            ).new_state
+        except TransitionRefused as refused:
+            return refused.code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(one, range(2000)))
+    assert outcomes == ["guard_failed", "temporary_housing"] * 1000

@@ -195,3 +195,18 @@ def test_track_set_without_a_catch_all() -> None:
     workflow = load_workflow(claims, file="workflows/a.yaml", forms=FORMS)
     [problem] = check_track_set([workflow])
     assert "no track catches every other case" in str(problem)
+
+
+def test_two_claiming_tracks_may_not_share_a_priority() -> None:
+    def claiming(track_id: str) -> str:
+        return VALID.replace("id: tiny", f"id: {track_id}").replace(
+            "initial: open",
+            'applies_when: "first_contact.age_years < 18"\npriority: 5\ninitial: open',
+        )
+
+    first = load_workflow(claiming("one"), file="workflows/one.yaml", forms=FORMS)
+    second = load_workflow(claiming("two"), file="workflows/two.yaml", forms=FORMS)
+    catch_all = load_workflow(VALID, file="workflows/tiny.yaml", forms=FORMS)
+    assert [str(p) for p in check_track_set([first, second, catch_all])] == [
+        "workflows/two.yaml:6:11: 'one' has priority 5 too: which applies first is unclear"
+    ]
