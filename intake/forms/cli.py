@@ -1,0 +1,69 @@
+"""Commands for administrators: check form definitions, print the JSON Schema.
+
+The `intake` command wires these in; they print and return, and never raise
+for a broken definition.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from intake.definitions.yaml_source import DefinitionProblems, Problem
+from intake.forms.loader import load_form
+from intake.forms.schema import FormSchema
+
+FORMS_DIR = Path(__file__).resolve().parent.parent.parent / "forms"
+
+
+def default_form_paths() -> list[str]:
+    """Every form definition shipped in the top-level forms/ folder."""
+    return sorted(str(p) for p in FORMS_DIR.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+def check_paths(paths: list[str]) -> list[Problem]:
+    """Every problem of every file in `paths` (an unreadable file is one problem)."""
+    problems: list[Problem] = []
+    seen_ids: dict[str, str] = {}
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            problems.append(Problem(path, 1, 1, f"cannot read the file: {error}"))
+            continue
+        try:
+            form = load_form(text, file=path)
+        except DefinitionProblems as refused:
+            problems.extend(refused.problems)
+            continue
+        if form.id in seen_ids:
+            problems.append(
+                Problem(path, 1, 1, f"the form id '{form.id}' is also used by {seen_ids[form.id]}")
+            )
+        seen_ids.setdefault(form.id, path)
+    return problems
+
+
+def check_command(paths: list[str], *, out: TextIO | None = None) -> int:
+    """Print each problem as file:line:column: message; 0 when every form is sound."""
+    out = out or sys.stdout
+    chosen = paths or default_form_paths()
+    if not chosen:
+        print("no form definitions to check", file=out)
+        return 1
+    problems = check_paths(chosen)
+    for problem in problems:
+        print(problem, file=out)
+    if not problems:
+        print(f"{len(chosen)} form definition(s) checked, no problems", file=out)
+    return 1 if problems else 0
+
+
+def schema_command() -> str:
+    """A JSON Schema of the form definition language, for editors' autocompletion."""
+    schema = FormSchema.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "intake form definition"
+    return json.dumps(schema, indent=2, ensure_ascii=False)
