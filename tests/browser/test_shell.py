@@ -1,0 +1,44 @@
+"""The mobile shell in a real Chromium at 360 x 740: sign in, no console errors, language."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_and_out_on_a_phone(phone, server) -> None:
+    errors: list[str] = []
+    phone.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(phone, server, "b.worker")
+    assert phone.locator("h1").inner_text().startswith("Welcome")
+    # Nothing overflows the phone's width.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    phone.click("text=Sign out")
+    phone.wait_for_url(f"{server['url']}/login")
+    assert errors == [], errors  # includes CSP violations
+
+
+def test_wrong_password_message(phone, server) -> None:
+    phone.goto(f"{server['url']}/login")
+    phone.fill("#username", "b.worker")
+    phone.fill("#password", "not the right password")
+    phone.click("button[type=submit].primary")
+    assert "Sign-in failed" in phone.locator("[role=alert]").inner_text()
+
+
+def test_language_switcher(phone, server) -> None:
+    phone.goto(f"{server['url']}/login")
+    phone.click("button[value=lt]")
+    phone.wait_for_load_state()
+    assert phone.locator("html").get_attribute("lang") == "lt"
+    phone.click("button[value=en]")
+
+
+def test_tap_targets_are_large_enough(phone, server) -> None:
+    phone.goto(f"{server['url']}/login")
+    box = phone.locator("button[type=submit].primary").bounding_box()
+    assert box is not None and box["height"] >= 44
