@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from intake.expressions import (
     MAX_DEPTH,
@@ -224,3 +226,16 @@ def test_evaluation_accepts_stored_iso_dates_and_python_dates_alike() -> None:
     expression = compile_expression("age(birth_date)", variables=VARIABLES)
     assert expression.evaluate({"birth_date": "2000-06-16"}, today=TODAY) == 23
     assert expression.evaluate({"birth_date": dt.date(2000, 6, 15)}, today=TODAY) == 24
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab.()'\"=!<>+-*/, 01notrucelsfiyx_")), max_size=60))
+def test_any_text_either_compiles_or_is_an_expression_error(source: str) -> None:
+    try:
+        expression = compile_expression(
+            source, variables={"a": T.NUMBER, "b": T.BOOLEAN, ".": T.TEXT}
+        )
+    except ExpressionError as error:
+        assert 1 <= error.column <= len(source) + 1
+        return
+    expression.evaluate({"a": 2, "b": True}, today=TODAY, self_value="x")
