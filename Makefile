@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed
 run: install catalogs
 	$(BIN)/intake db upgrade
 	$(BIN)/intake demo --if-empty
+	$(BIN)/intake definitions sync
 	$(BIN)/intake serve --host 127.0.0.1 --port 8000
 
 test: install catalogs lint types pytest

@@ -2,6 +2,16 @@
 
 from intake.accounts import models as accounts_models
 from intake.audit import models as audit_models
+from intake.cases import models as cases_models
+from intake.definitions import models as definitions_models
+from intake.forms import models as forms_models
 from intake.security import models as security_models
 
-__all__ = ["accounts_models", "audit_models", "security_models"]
+__all__ = [
+    "accounts_models",
+    "audit_models",
+    "cases_models",
+    "definitions_models",
+    "forms_models",
+    "security_models",
+]

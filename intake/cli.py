@@ -143,6 +143,75 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_definitions_sync(args: argparse.Namespace) -> int:
+    from intake.definitions import service as definitions
+    from intake.definitions.yaml_source import DefinitionProblems
+
+    with _session() as db:
+        try:
+            published = definitions.sync_files(db=db)
+        except DefinitionProblems as exc:
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print("nothing was published", file=sys.stderr)
+            return 1
+    for version in published:
+        print(f"published {version.kind} {version.key} as version {version.number}")
+    if not published:
+        print("every definition is up to date")
+    return 0
+
+
+def cmd_forms_check(args: argparse.Namespace) -> int:
+    from intake.forms import cli as forms_cli
+
+    return forms_cli.check_command(args.paths)
+
+
+def cmd_forms_schema(args: argparse.Namespace) -> int:
+    from intake.forms import cli as forms_cli
+
+    print(forms_cli.schema_command())
+    return 0
+
+
+def _file_form_fields() -> dict[str, object]:
+    from pathlib import Path
+
+    from intake.definitions.yaml_source import DefinitionProblems
+    from intake.forms import cli as forms_cli
+    from intake.forms.loader import load_form
+
+    fields: dict[str, object] = {}
+    for path in forms_cli.default_form_paths():
+        try:
+            form = load_form(Path(path).read_text(encoding="utf-8"), file=path)
+        except DefinitionProblems:
+            # A broken form is reported by `intake forms check`; here the
+            # workflow check reports the form as unknown.
+            pass
+        else:
+            fields[form.id] = form.variable_types()
+    return fields
+
+
+def cmd_workflows_check(args: argparse.Namespace) -> int:
+    from intake.workflow import cli as workflow_cli
+
+    return workflow_cli.check_command(args.paths, forms=_file_form_fields())  # type: ignore[arg-type]
+
+
+def cmd_workflows_diagram(args: argparse.Namespace) -> int:
+    from intake.workflow import cli as workflow_cli
+
+    try:
+        print(workflow_cli.diagram_command(args.id, language=args.language))
+    except LookupError:
+        print(f"no workflow with id {args.id}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="intake", description="Secure intake and case workflows.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -190,6 +259,33 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = sessions.add_parser("revoke", help="end every session of a user (a lost phone)")
     revoke.add_argument("name")
     revoke.set_defaults(handler=cmd_sessions_revoke)
+
+    definitions = sub.add_parser("definitions", help="form and workflow definitions")
+    definitions_sub = definitions.add_subparsers(dest="definitions_command", required=True)
+    definitions_sub.add_parser(
+        "sync", help="publish changed files of forms/ and workflows/ as new versions"
+    ).set_defaults(handler=cmd_definitions_sync)
+
+    forms = sub.add_parser("forms", help="form definitions").add_subparsers(
+        dest="forms_command", required=True
+    )
+    forms_check = forms.add_parser("check", help="check form files (default: forms/)")
+    forms_check.add_argument("paths", nargs="*")
+    forms_check.set_defaults(handler=cmd_forms_check)
+    forms.add_parser("schema", help="print the JSON Schema of the form language").set_defaults(
+        handler=cmd_forms_schema
+    )
+
+    workflows = sub.add_parser("workflows", help="workflow definitions").add_subparsers(
+        dest="workflows_command", required=True
+    )
+    workflows_check = workflows.add_parser("check", help="check track files (default: workflows/)")
+    workflows_check.add_argument("paths", nargs="*")
+    workflows_check.set_defaults(handler=cmd_workflows_check)
+    diagram = workflows.add_parser("diagram", help="print a track as a mermaid state diagram")
+    diagram.add_argument("id")
+    diagram.add_argument("--language", default="en")
+    diagram.set_defaults(handler=cmd_workflows_diagram)
 
     audit = sub.add_parser("audit", help="audit trail").add_subparsers(
         dest="audit_command", required=True

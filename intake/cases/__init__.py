@@ -1,0 +1,1 @@
+"""Cases: intake to closure, caseloads, stage work, team, history."""
