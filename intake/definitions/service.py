@@ -137,9 +137,7 @@ def _file_name(version: DefinitionVersion) -> str:
 
 def compiled_form(version: DefinitionVersion) -> FormDefinition:
     """The form of a stored version, compiled once."""
-    return _cached(  # type: ignore[no-any-return]
-        version.id, lambda: load_form(version.source_text, file=_file_name(version))
-    )
+    return _cached(version.id, lambda: load_form(version.source_text, file=_file_name(version)))
 
 
 def form_fields(*, db: Session) -> dict[str, Mapping[str, ValueType]]:
@@ -152,7 +150,7 @@ def form_fields(*, db: Session) -> dict[str, Mapping[str, ValueType]]:
 
 def compiled_workflow(*, db: Session, version: DefinitionVersion) -> Workflow:
     """The workflow of a stored version, compiled once (against the current forms)."""
-    return _cached(  # type: ignore[no-any-return]
+    return _cached(
         version.id,
         lambda: load_workflow(
             version.source_text, file=_file_name(version), forms=form_fields(db=db)
