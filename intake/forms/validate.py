@@ -125,9 +125,11 @@ def _offered(field: FieldDef, scope: Scope, today: dt.date) -> tuple[ChoiceDef, 
 def _answered(values: Mapping[str, Any]) -> Answers:
     kept: Answers = {}
     for name, value in values.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
+        if value is None or value == []:
+            continue
+        if isinstance(value, list) and isinstance(value[0], dict):
             kept[name] = [{k: v for k, v in row.items() if v is not None} for row in value]
-        elif value is not None:
+        else:
             kept[name] = value
     return kept
 
