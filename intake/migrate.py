@@ -24,4 +24,5 @@ def alembic_config(*, url: str | None = None, connection: Connection | None = No
 
 def upgrade(*, url: str | None = None, connection: Connection | None = None) -> None:
     """Bring the database schema to the newest revision."""
-    command.upgrade(alembic_config(url=url, connection=connection), "head")
+    # "heads": parallel branches of migrations (merged later) all apply.
+    command.upgrade(alembic_config(url=url, connection=connection), "heads")
