@@ -75,7 +75,7 @@ def main() -> None:
         state="urgent_assistance",
         completed_forms=frozenset(FORMS),
         team_functions=TEAM,
-        answers={"best_interests.decision": "approved", "first_contact.age_years": 16},
+        answers={"best_interests.decision": "family_return", "first_contact.age_years": 16},
         today=dt.date(2025, 3, 14),
     )
     standard, young_girls = tracks["standard"], tracks["young_girls"]

@@ -30,8 +30,8 @@ TEAM = [
 ]
 REASONS = [None, "", "   ", "moved abroad"]
 ANSWER_VALUES: dict[str, list[Any]] = {
-    "best_interests.decision": [None, "approved", "not_approved"],
-    "family_assessment.recommendation": [None, "return", "stay"],
+    "best_interests.decision": [None, "stay_in_care", "family_return", "reassess"],
+    "family_assessment.recommendation": [None, "return_recommended", "return_not_recommended"],
     "first_contact.gender": [None, "female", "male"],
     "first_contact.age_years": [None, 9, 17, 18, 40],
 }

@@ -55,8 +55,8 @@ def test_standard_walks_to_closure_by_reintegration_and_by_safe_return(standard:
 
 
 GIRL_APPROVED = {
-    "best_interests.decision": "approved",
-    "family_assessment.recommendation": "return",
+    "best_interests.decision": "family_return",
+    "family_assessment.recommendation": "return_recommended",
 }
 
 
@@ -107,7 +107,7 @@ def test_young_girls_need_guardian_and_an_approved_best_interests_assessment(
         ("missing_form", "guardian")
     ]
 
-    declined = {"best_interests.decision": "not_approved"}
+    declined = {"best_interests.decision": "reassess"}
     case = facts("urgent_assistance", forms=ALL_FORMS, team=ALL_TEAM, answers=declined)
     refused = refusal(young_girls, case, "move_to_specialised_housing")
     assert [b.code for b in refused.details["blockers"]] == ["condition_not_met"]
@@ -133,7 +133,10 @@ def test_no_return_home_without_a_family_assessment_that_recommends_it(
         "family_assessment", forms=ALL_FORMS - {"family_assessment"}, team=ALL_TEAM
     )
     assert refusal(young_girls, no_assessment, "start_safe_return").code == "guard_failed"
-    stay = {"best_interests.decision": "approved", "family_assessment.recommendation": "stay"}
+    stay = {
+        "best_interests.decision": "stay_in_care",
+        "family_assessment.recommendation": "return_not_recommended",
+    }
     case = facts("family_assessment", forms=ALL_FORMS, team=ALL_TEAM, answers=stay)
     refused = refusal(young_girls, case, "start_safe_return")
     assert [b.code for b in refused.details["blockers"]] == ["condition_not_met"]
