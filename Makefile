@@ -44,7 +44,7 @@ pytest:
 	$(BIN)/python -m pytest
 
 bench: install catalogs
-	$(BIN)/python bench/run.py
+	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
