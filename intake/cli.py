@@ -175,7 +175,7 @@ def cmd_forms_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def _file_form_fields() -> dict[str, object]:
+def _file_forms() -> tuple[dict[str, object], dict[str, frozenset[str]]]:
     from pathlib import Path
 
     from intake.definitions.yaml_source import DefinitionProblems
@@ -183,6 +183,7 @@ def _file_form_fields() -> dict[str, object]:
     from intake.forms.loader import load_form
 
     fields: dict[str, object] = {}
+    choices: dict[str, frozenset[str]] = {}
     for path in forms_cli.default_form_paths():
         try:
             form = load_form(Path(path).read_text(encoding="utf-8"), file=path)
@@ -192,13 +193,16 @@ def _file_form_fields() -> dict[str, object]:
             pass
         else:
             fields[form.id] = form.variable_types()
-    return fields
+            for field, names in form.choice_names().items():
+                choices[f"{form.id}.{field}"] = names
+    return fields, choices
 
 
 def cmd_workflows_check(args: argparse.Namespace) -> int:
     from intake.workflow import cli as workflow_cli
 
-    return workflow_cli.check_command(args.paths, forms=_file_form_fields())  # type: ignore[arg-type]
+    fields, choices = _file_forms()
+    return workflow_cli.check_command(args.paths, forms=fields, choices=choices)  # type: ignore[arg-type]
 
 
 def cmd_workflows_diagram(args: argparse.Namespace) -> int:

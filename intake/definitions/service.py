@@ -148,13 +148,24 @@ def form_fields(*, db: Session) -> dict[str, Mapping[str, ValueType]]:
     }
 
 
+def form_choices(*, db: Session) -> dict[str, frozenset[str]]:
+    """The choice names of every current form's select fields, as 'form.field'."""
+    return {
+        f"{version.key}.{field}": names
+        for version in latest_of_kind(db=db, kind="form")
+        for field, names in compiled_form(version).choice_names().items()
+    }
+
+
+def _load_workflow(*, db: Session, text: str, file: str) -> Workflow:
+    return load_workflow(text, file=file, forms=form_fields(db=db), choices=form_choices(db=db))
+
+
 def compiled_workflow(*, db: Session, version: DefinitionVersion) -> Workflow:
     """The workflow of a stored version, compiled once (against the current forms)."""
     return _cached(
         version.id,
-        lambda: load_workflow(
-            version.source_text, file=_file_name(version), forms=form_fields(db=db)
-        ),
+        lambda: _load_workflow(db=db, text=version.source_text, file=_file_name(version)),
     )
 
 
@@ -175,7 +186,7 @@ def check(*, db: Session, kind: Kind, text: str, file: str) -> Checked:
     if kind == "form":
         form = load_form(text, file=file)
         return Checked(kind, form.id, form.version, text, source.data)
-    workflow = load_workflow(text, file=file, forms=form_fields(db=db))
+    workflow = _load_workflow(db=db, text=text, file=file)
     others = [wf for version, wf in current_workflows(db=db) if version.key != workflow.id]
     problems = check_track_set([*others, workflow])
     if problems:

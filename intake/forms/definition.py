@@ -131,6 +131,14 @@ class FormDefinition:
         """What an expression outside this form may read: top-level fields and their types."""
         return {f.name: f.value_type for f in self.top_level_fields() if f.value_type is not None}
 
+    def choice_names(self) -> dict[str, frozenset[str]]:
+        """The choices of each top-level select field, for checking other definitions."""
+        return {
+            f.name: frozenset(choice.name for choice in f.choices)
+            for f in self.top_level_fields()
+            if f.choices
+        }
+
     def text(self, texts: Texts | None, language: str) -> str:
         """`texts` in `language`, else in the form's first language, else ''."""
         if not texts:

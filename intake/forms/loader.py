@@ -25,6 +25,7 @@ from intake.definitions.yaml_source import (
     pydantic_problems,
 )
 from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
+from intake.expressions.choices import unknown_choices
 from intake.expressions.nodes import references_of
 from intake.expressions.parser import parse
 from intake.forms.answers import coerce_value
@@ -75,6 +76,7 @@ class _Builder:
         self.schema = schema
         self.lines = text.splitlines()
         self.problems: list[Problem] = []
+        self.compiled: list[tuple[Expression, Path]] = []
         self.languages = tuple(schema.languages)
         self.top_types: dict[str, ValueType] = {}
         self.row_types: dict[str, dict[str, ValueType]] = {}  # repeat -> its own fields
@@ -113,6 +115,7 @@ class _Builder:
                     page.name, self.required_texts(page.title, (*path, "title")), fields, relevant
                 )
             )
+        self.check_choice_literals()
         return FormDefinition(
             id=schema.id,
             version=schema.version,
@@ -359,13 +362,28 @@ class _Builder:
         if source is None:
             return None
         try:
-            return compile_expression(source, variables=variables, expect=expect)
+            compiled = compile_expression(source, variables=variables, expect=expect)
         except ExpressionError as error:
-            line, column = self.source.position(path)
-            column += error.column - 1 + self.quote_width(line, column)
-            key = path[-1]
-            self.problems.append(Problem(self.source.file, line, column, f"{key}: {error.message}"))
+            self.expression_problem(path, error.column, error.message)
             return None
+        self.compiled.append((compiled, path))
+        return compiled
+
+    def expression_problem(self, path: Path, column_in_text: int, message: str) -> None:
+        line, column = self.source.position(path)
+        column += column_in_text - 1 + self.quote_width(line, column)
+        self.problems.append(Problem(self.source.file, line, column, f"{path[-1]}: {message}"))
+
+    def check_choice_literals(self) -> None:
+        """Refuse text compared with a select field that is none of its choices."""
+        choices = {
+            name: {choice.name for choice in f.choices}
+            for name, f in self.fields.items()
+            if f.choices
+        }
+        for compiled, path in self.compiled:
+            for unknown in unknown_choices(compiled, choices):
+                self.expression_problem(path, unknown.column, unknown.message)
 
     def quote_width(self, line: int, column: int) -> int:
         """1 when the value at line:column is quoted, so columns land inside the quotes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from intake.definitions.yaml_source import DefinitionProblems
@@ -10,14 +11,19 @@ from intake.workflow.files import default_paths, load_track_files
 from intake.workflow.loader import FormFields, parse_track
 
 
-def check_command(paths: list[str], *, forms: FormFields) -> int:
+def check_command(
+    paths: list[str],
+    *,
+    forms: FormFields,
+    choices: Mapping[str, Collection[str]] | None = None,
+) -> int:
     """Print every problem as file:line:column: message; return 1 if there was any."""
     chosen = paths or default_paths()
     if not chosen:
         print("no workflow files found")
         return 1
     try:
-        workflows = load_track_files(chosen, forms=forms)
+        workflows = load_track_files(chosen, forms=forms, choices=choices)
     except DefinitionProblems as refused:
         for problem in refused.problems:
             print(problem)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from intake.definitions.yaml_source import DefinitionProblems, Problem
@@ -24,7 +24,12 @@ def default_paths() -> list[str]:
     return [_display(path) for path in sorted(directory.glob("*.yaml"))]
 
 
-def load_track_files(paths: Sequence[str], *, forms: FormFields) -> list[Workflow]:
+def load_track_files(
+    paths: Sequence[str],
+    *,
+    forms: FormFields,
+    choices: Mapping[str, Collection[str]] | None = None,
+) -> list[Workflow]:
     """Load every file and check them as a set; raise DefinitionProblems listing all problems."""
     workflows: list[Workflow] = []
     problems: list[Problem] = []
@@ -37,7 +42,7 @@ def load_track_files(paths: Sequence[str], *, forms: FormFields) -> list[Workflo
             )
             continue
         try:
-            workflows.append(load_workflow(text, file=path, forms=forms))
+            workflows.append(load_workflow(text, file=path, forms=forms, choices=choices))
         except DefinitionProblems as refused:
             problems += refused.problems
     if not problems:

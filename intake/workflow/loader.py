@@ -15,6 +15,7 @@ from intake.definitions.yaml_source import (
     pydantic_problems,
 )
 from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
+from intake.expressions.choices import unknown_choices
 from intake.workflow.checks import expand_sources, structural_problems
 from intake.workflow.compiled import State, Transition, Workflow, frozen_mapping
 from intake.workflow.schema import ROLES, TEAM_FUNCTIONS, TrackDefinition
@@ -41,13 +42,14 @@ def load_workflow(
     forms: FormFields,
     roles: Collection[str] = ROLES,
     team_functions: Collection[str] = TEAM_FUNCTIONS,
+    choices: Mapping[str, Collection[str]] | None = None,
 ) -> Workflow:
     """Check and compile one track; raise DefinitionProblems listing every problem."""
     source, definition = parse_track(text, file=file)
     problems = structural_problems(
         source, definition, forms=forms.keys(), roles=roles, team_functions=team_functions
     )
-    compiler = _ExpressionCompiler(source=source, text=text, forms=forms)
+    compiler = _ExpressionCompiler(source=source, text=text, forms=forms, choices=choices or {})
     applies_when = compiler.compile(definition.applies_when, ("applies_when",))
     conditions: list[Expression | None] = []
     for index, t in enumerate(definition.transitions):
@@ -111,8 +113,18 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
 class _ExpressionCompiler:
     """Compiles expressions against the known forms, placing errors inside the text."""
 
-    def __init__(self, *, source: Source, text: str, forms: FormFields) -> None:
+    def __init__(
+        self,
+        *,
+        source: Source,
+        text: str,
+        forms: FormFields,
+        choices: Mapping[str, Collection[str]],
+    ) -> None:
         self.source = source
+        # 'form.field' -> choice names: a condition comparing a select field with
+        # text that is none of its choices could never be met.
+        self.choices = choices
         self.lines = text.splitlines()
         self.variables = {
             f"{form_id}.{field}": value_type
@@ -125,11 +137,15 @@ class _ExpressionCompiler:
         if text is None:
             return None
         try:
-            return compile_expression(text, variables=self.variables, expect=ValueType.BOOLEAN)
+            compiled = compile_expression(text, variables=self.variables, expect=ValueType.BOOLEAN)
         except ExpressionError as error:
             line, column = self._place(path, error.column, len(text))
             self.problems.append(Problem(self.source.file, line, column, error.message))
             return None
+        for unknown in unknown_choices(compiled, self.choices):
+            line, column = self._place(path, unknown.column, len(text))
+            self.problems.append(Problem(self.source.file, line, column, unknown.message))
+        return compiled
 
     def _place(self, path: PathParts, column_in_text: int, length: int) -> tuple[int, int]:
         line, column = self.source.position(path)
