@@ -41,12 +41,27 @@ def make_settings(var_dir: Path, database_url: str, **overrides: object) -> Sett
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _fresh_postgres(url: str) -> Engine:
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    return engine
+def _postgres_schema_url(url: str, schema: str) -> str:
+    # Each test run works in a schema of its own, so runs side by side never
+    # see (or drop) each other's tables.
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}options=-csearch_path%3D{schema}"
+
+
+def _fresh_postgres(url: str, schema: str) -> Engine:
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    return make_engine(_postgres_schema_url(url, schema))
+
+
+def _drop_postgres_schema(url: str, schema: str) -> None:
+    admin = make_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -64,19 +79,27 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+PG_SCHEMA = f"intake_test_{os.getpid()}"
+
+
 @pytest.fixture(scope="session")
 def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     if backend == "postgresql":
-        return PG_URL
+        return _postgres_schema_url(PG_URL, PG_SCHEMA)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'intake.sqlite3'}"
 
 
 @pytest.fixture(scope="session")
 def engine(database_url: str, backend: str) -> Iterator[Engine]:
-    engine = _fresh_postgres(database_url) if backend == "postgresql" else make_engine(database_url)
+    if backend == "postgresql":
+        engine = _fresh_postgres(PG_URL, PG_SCHEMA)
+    else:
+        engine = make_engine(database_url)
     migrate.upgrade(url=database_url)
     yield engine
     engine.dispose()
+    if backend == "postgresql":
+        _drop_postgres_schema(PG_URL, PG_SCHEMA)
 
 
 @pytest.fixture
