@@ -5,6 +5,7 @@ from intake.audit import models as audit_models
 from intake.cases import models as cases_models
 from intake.definitions import models as definitions_models
 from intake.forms import models as forms_models
+from intake.overlap import models as overlap_models
 from intake.security import models as security_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "cases_models",
     "definitions_models",
     "forms_models",
+    "overlap_models",
     "security_models",
 ]
