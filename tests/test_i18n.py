@@ -104,3 +104,13 @@ def test_dates_and_numbers_follow_the_locale() -> None:
     assert i18n.format_number(1234.5) == "1\u00a0234,5"
     i18n.set_locale("en")
     assert i18n.format_number(1234.5) == "1,234.5"
+
+
+@pytest.mark.parametrize(("locale", "forms"), [("lt", 3), ("ru", 3)])
+def test_catalogs_know_their_plural_forms(locale: str, forms: int) -> None:
+    catalog = _catalog(ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po")
+    assert catalog.num_plurals == forms
+    i18n.set_locale(locale)
+    # 1, 2 and 5 take three different forms in both languages.
+    shown = {i18n.ngettext("%(num)s case", "%(num)s cases", n) for n in (1, 2, 5)}
+    assert len(shown) == 3 or not _catalog(POT).get(("%(num)s case", "%(num)s cases"))
