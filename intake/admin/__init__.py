@@ -1,0 +1,1 @@
+"""Administration of definitions: editor, versions, diagrams and migrations of cases."""

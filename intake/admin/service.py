@@ -1,0 +1,356 @@
+"""Definitions as administrators see them: the catalogue, a review of an edit, publishing.
+
+Everything that stores a version goes through intake.definitions.service.publish,
+so an edit, an upload and a rollback pass exactly the same checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import User
+from intake.admin import diagram
+from intake.cases.models import Case
+from intake.definitions import service as definitions
+from intake.definitions.models import DefinitionVersion
+from intake.definitions.service import Kind, PublishConflict
+from intake.definitions.yaml_source import (
+    MAX_DEFINITION_BYTES,
+    DefinitionProblems,
+    Problem,
+    load_yaml,
+)
+from intake.forms.definition import FormDefinition
+from intake.forms.loader import load_form
+from intake.forms.models import FormDraft
+from intake.i18n import gettext as _
+from intake.workflow.loader import parse_track
+
+KINDS: tuple[Kind, ...] = ("form", "workflow")
+UPLOAD_SUFFIXES = (".yaml", ".yml")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class UploadRefused(Exception):
+    """An uploaded file is too large, not text, or not named as YAML; `str()` says which."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version in a listing, with how much live work still uses it."""
+
+    version: DefinitionVersion
+    publisher: str
+    in_use: int
+
+
+@dataclass(frozen=True)
+class DefinitionSummary:
+    kind: Kind
+    key: str
+    title: str
+    versions: list[VersionRow]
+
+    @property
+    def newest(self) -> VersionRow:
+        return self.versions[0]
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "del", "same" or "hunk"
+    text: str
+    old: int | None = None
+    new: int | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the editor shows for a text: its problems, its diff and its preview."""
+
+    text: str
+    problems: list[Problem]
+    diff: list[DiffLine]
+    form: FormDefinition | None = None
+    diagram: diagram.Diagram | None = None
+    extra: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def title_of(version: DefinitionVersion, language: str) -> str:
+    """A version's title in `language`, else its first language, else its key."""
+    parsed = version.parsed if isinstance(version.parsed, Mapping) else {}
+    title = parsed.get("title")
+    if not isinstance(title, Mapping):
+        return version.key
+    languages = parsed.get("languages") or []
+    first = languages[0] if languages else ""
+    return str(title.get(language) or title.get(first) or version.key)
+
+
+def usage_counts(*, db: Session, kind: Kind) -> dict[str, int]:
+    """Open cases per workflow version, or drafts per form version, by version id."""
+    if kind == "workflow":
+        query = (
+            select(Case.workflow_version_id, func.count())
+            .where(Case.closed_at.is_(None))
+            .group_by(Case.workflow_version_id)
+        )
+    else:
+        query = select(FormDraft.form_version_id, func.count()).group_by(FormDraft.form_version_id)
+    return {version_id: count for version_id, count in db.execute(query).all()}
+
+
+def _publishers(*, db: Session, versions: list[DefinitionVersion]) -> dict[str, str]:
+    ids = {v.published_by_id for v in versions if v.published_by_id}
+    if not ids:
+        return {}
+    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids))).all()
+    return dict(rows)
+
+
+def summarise(*, db: Session, kind: Kind, key: str, language: str) -> DefinitionSummary | None:
+    """One definition with every version, newest first; None if it was never published."""
+    found = definitions.versions(db=db, kind=kind, key=key)
+    if not found:
+        return None
+    return _summary(
+        db=db, kind=kind, found=found, counts=usage_counts(db=db, kind=kind), language=language
+    )
+
+
+def catalogue(*, db: Session, language: str) -> list[DefinitionSummary]:
+    """Every form and workflow with its versions and how much live work uses each."""
+    summaries = []
+    for kind in KINDS:
+        counts = usage_counts(db=db, kind=kind)
+        rows = db.execute(
+            select(DefinitionVersion)
+            .where(DefinitionVersion.kind == kind)
+            .order_by(DefinitionVersion.key, DefinitionVersion.number.desc())
+        ).scalars()
+        by_key: dict[str, list[DefinitionVersion]] = {}
+        for version in rows:
+            by_key.setdefault(version.key, []).append(version)
+        summaries += [
+            _summary(db=db, kind=kind, found=found, counts=counts, language=language)
+            for found in by_key.values()
+        ]
+    return summaries
+
+
+def _summary(
+    *,
+    db: Session,
+    kind: Kind,
+    found: list[DefinitionVersion],
+    counts: dict[str, int],
+    language: str,
+) -> DefinitionSummary:
+    names = _publishers(db=db, versions=found)
+    return DefinitionSummary(
+        kind=kind,
+        key=found[0].key,
+        title=title_of(found[0], language),
+        versions=[
+            VersionRow(
+                version=v,
+                publisher=names.get(v.published_by_id or "", ""),
+                in_use=counts.get(v.id, 0),
+            )
+            for v in found
+        ],
+    )
+
+
+def version_by_number(
+    *, db: Session, kind: Kind, key: str, number: int
+) -> DefinitionVersion | None:
+    """One version of a definition by its number."""
+    return db.execute(
+        select(DefinitionVersion).where(
+            DefinitionVersion.kind == kind,
+            DefinitionVersion.key == key,
+            DefinitionVersion.number == number,
+        )
+    ).scalar_one_or_none()
+
+
+# --- reviewing an edit -----------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """One line ending and no byte-order mark: browsers post textareas with CRLF."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def diff_lines(old: str, new: str) -> list[DiffLine]:
+    """A unified diff of two texts, line by line, with line numbers on both sides."""
+    lines: list[DiffLine] = []
+    old_lines, new_lines = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for group in matcher.get_grouped_opcodes(3):
+        first, last = group[0], group[-1]
+        lines.append(
+            DiffLine(
+                "hunk",
+                f"@@ -{first[1] + 1},{last[2] - first[1]} +{first[3] + 1},{last[4] - first[3]} @@",
+            )
+        )
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [
+                    DiffLine("same", old_lines[i], i + 1, j1 + n + 1)
+                    for n, i in enumerate(range(i1, i2))
+                ]
+                continue
+            lines += [DiffLine("del", old_lines[i], old=i + 1) for i in range(i1, i2)]
+            lines += [DiffLine("add", new_lines[j], new=j + 1) for j in range(j1, j2)]
+    return lines
+
+
+def review(*, db: Session, kind: Kind, key: str, text: str, language: str) -> Review:
+    """Every problem of an edited text, its diff against the newest version, and a preview."""
+    text = normalise(text)
+    problems: list[Problem] = []
+    try:
+        _check_as(db=db, kind=kind, key=key, text=text)
+    except DefinitionProblems as exc:
+        problems = exc.problems
+    newest = definitions.latest(db=db, kind=kind, key=key)
+    changes = diff_lines(newest.source_text if newest else "", text)
+    file = f"{key}.yaml"
+    if kind == "form":
+        try:
+            form = load_form(text, file=file)
+        except DefinitionProblems:
+            form = None
+        return Review(text, problems, changes, form=form)
+    try:
+        _, track = parse_track(text, file=file)
+    except DefinitionProblems:
+        return Review(text, problems, changes)
+    return Review(text, problems, changes, diagram=diagram.draw(track, language=language))
+
+
+def _check_as(*, db: Session, kind: Kind, key: str, text: str) -> definitions.Checked:
+    """Check a text written for the definition `key`: an edit may not rename it."""
+    file = f"{key}.yaml"
+    checked = definitions.check(db=db, kind=kind, text=text, file=file)
+    if checked.key != key:
+        line, column = load_yaml(text, file=file).position(("id",))
+        message = _(
+            "The id must stay '%(key)s'. To add a new definition, upload it as a file.", key=key
+        )
+        raise DefinitionProblems([Problem(file, line, column, message)])
+    return checked
+
+
+# --- publishing ------------------------------------------------------------------
+
+
+def publish_edit(
+    *,
+    db: Session,
+    kind: Kind,
+    key: str,
+    text: str,
+    base_number: int,
+    actor: User,
+    note: str = "",
+) -> DefinitionVersion:
+    """Publish an edit of the version numbered `base_number` as the next version."""
+    text = normalise(text)
+    _check_as(db=db, kind=kind, key=key, text=text)
+    newest = definitions.latest(db=db, kind=kind, key=key)
+    if (newest.number if newest else 0) != base_number:
+        # Someone published after this edit began: publishing would silently drop their change.
+        raise PublishConflict
+    version = definitions.publish(
+        db=db, kind=kind, text=text, file=f"{key}.yaml", actor=actor, note=note
+    )
+    db.commit()
+    return version
+
+
+def republish(*, db: Session, version: DefinitionVersion, actor: User) -> DefinitionVersion:
+    """Publish an earlier version's text again as the newest (a rollback adds, never rewrites)."""
+    published = definitions.publish(
+        db=db,
+        kind=_kind(version.kind),
+        text=version.source_text,
+        file=version.source_name or f"{version.key}.yaml",
+        actor=actor,
+        note=f"republished version {version.number}",
+    )
+    db.commit()
+    return published
+
+
+def read_upload(*, filename: str, data: bytes) -> str:
+    """The text of an uploaded definition, or UploadRefused saying why it is not usable."""
+    if len(data) > MAX_DEFINITION_BYTES:
+        raise UploadRefused(
+            _("The file is larger than %(size)s KB.", size=MAX_DEFINITION_BYTES // 1024),
+            too_large=True,
+        )
+    if not filename.lower().endswith(UPLOAD_SUFFIXES):
+        raise UploadRefused(_("Only YAML files (.yaml or .yml) can be uploaded."))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UploadRefused(_("The file is not UTF-8 text, so it cannot be YAML.")) from None
+    if "\x00" in text:
+        raise UploadRefused(_("The file is not UTF-8 text, so it cannot be YAML."))
+    return normalise(text)
+
+
+def publish_upload(
+    *, db: Session, kind: Kind, filename: str, data: bytes, actor: User
+) -> DefinitionVersion:
+    """Check an uploaded file and publish it as the next version of the definition it names."""
+    text = read_upload(filename=filename, data=data)
+    name = _SAFE_NAME.sub("_", filename)[-100:] or "upload.yaml"
+    version = definitions.publish(
+        db=db, kind=kind, text=text, file=name, actor=actor, note="uploaded"
+    )
+    db.commit()
+    return version
+
+
+def _kind(value: str) -> Kind:
+    if value == "form":
+        return "form"
+    if value == "workflow":
+        return "workflow"
+    raise ValueError(value)
+
+
+def parse_kind(value: str) -> Kind | None:
+    """A kind named in a URL, or None for anything else."""
+    return _kind(value) if value in KINDS else None
+
+
+def preview_of(*, db: Session, version: DefinitionVersion, language: str) -> dict[str, Any]:
+    """What a stored version previews as: its form, or its track's diagram."""
+    if version.kind == "form":
+        return {"form": definitions.compiled_form(version), "diagram": None}
+    _, track = parse_track(version.source_text, file=f"{version.key}.yaml")
+    return {"form": None, "diagram": diagram.draw(track, language=language)}
