@@ -14,6 +14,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from intake import web
 from intake.accounts import views as account_views
+from intake.cases import views as case_views
 from intake.admin import views as admin_views
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(account_views.router)
+    app.include_router(case_views.router)
     app.include_router(admin_views.router)
     _install_error_handlers(app)
     app.add_middleware(CatchAll)
