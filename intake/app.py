@@ -18,6 +18,7 @@ from intake.cases import views as case_views
 from intake.admin import views as admin_views
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
+from intake.forms import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 from intake.security import csrf
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(account_views.router)
+    app.include_router(form_views.router)
     app.include_router(case_views.router)
     app.include_router(admin_views.router)
     _install_error_handlers(app)

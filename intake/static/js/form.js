@@ -1,0 +1,167 @@
+/*
+ * Live show/hide of questions while a form is filled, and submit-once buttons.
+ *
+ * Each question's wrapper carries its `relevant` expression as the JSON AST
+ * the server compiled (data-relevant); window.IntakeExpr evaluates it. Nothing
+ * here parses or runs code from the page. The server stays authoritative: it
+ * re-checks relevance and drops answers to questions that are not asked, so
+ * this script only spares the person questions that do not apply.
+ */
+(function () {
+  'use strict';
+
+  var INTEGER = /^[+-]?\d{1,13}$/;
+  var DECIMAL = /^[+-]?(\d{1,13}(\.\d{0,9})?|\.\d{1,9})$/;
+
+  function parseJson(text) {
+    try { return JSON.parse(text); } catch (error) { return null; }
+  }
+
+  function inputsOf(form, key) {
+    var found = [];
+    var elements = form.elements;
+    for (var i = 0; i < elements.length; i += 1) {
+      if (elements[i].name === key) found.push(elements[i]);
+    }
+    return found;
+  }
+
+  // The typed value of one question, as the server's coercion would read it.
+  function valueOf(form, key, type) {
+    var inputs = inputsOf(form, key);
+    if (!inputs.length) return null;
+    if (type === 'select_multiple') {
+      var chosen = inputs.filter(function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+      return chosen.length ? chosen : null;
+    }
+    var raw = null;
+    inputs.forEach(function (input) {
+      if (input.type === 'radio' || input.type === 'checkbox') {
+        if (input.checked) raw = input.value;
+      } else if (input.value.trim() !== '') {
+        raw = input.value.trim();
+      }
+    });
+    if (raw === null) return null;
+    if (type === 'yes_no' || type === 'acknowledge') return raw === 'yes';
+    if (type === 'integer') return INTEGER.test(raw) ? parseInt(raw, 10) : null;
+    if (type === 'decimal') {
+      var text = raw.indexOf('.') < 0 ? raw.replace(',', '.') : raw;
+      return DECIMAL.test(text) ? parseFloat(text) : null;
+    }
+    return raw;
+  }
+
+  function wrappers(form) {
+    return Array.prototype.slice.call(form.querySelectorAll('[data-key]'));
+  }
+
+  function isTopLevel(wrapper) {
+    return !wrapper.parentElement.closest('[data-row]');
+  }
+
+  function rowValues(form, row) {
+    var values = {};
+    row.querySelectorAll('[data-key]').forEach(function (wrapper) {
+      values[wrapper.dataset.name] = wrapper.hidden ? null
+        : valueOf(form, wrapper.dataset.key, wrapper.dataset.type);
+    });
+    return values;
+  }
+
+  // Answers the expressions read: other pages' (from the server) and this page's,
+  // with calculations made; a hidden question counts as unanswered, as on the server.
+  function answers(form, logic) {
+    var values = {};
+    var context = logic.context || {};
+    Object.keys(context).forEach(function (name) { values[name] = context[name]; });
+    wrappers(form).filter(isTopLevel).forEach(function (wrapper) {
+      var name = wrapper.dataset.name;
+      if (wrapper.dataset.type === 'repeat') {
+        values[name] = wrapper.hidden ? null : Array.prototype.map.call(
+          wrapper.querySelectorAll('[data-row]'),
+          function (row) { return rowValues(form, row); });
+      } else if (wrapper.dataset.type !== 'note') {
+        values[name] = wrapper.hidden ? null : valueOf(form, wrapper.dataset.key, wrapper.dataset.type);
+      }
+    });
+    (logic.calculations || []).forEach(function (pair) {
+      values[pair[0]] = window.IntakeExpr.evaluate(pair[1], values, logic.today);
+    });
+    return values;
+  }
+
+  function update(form, logic) {
+    // Hiding one question can make another irrelevant: repeat until nothing moves.
+    for (var pass = 0; pass < 10; pass += 1) {
+      var values = answers(form, logic);
+      var changed = false;
+      wrappers(form).forEach(function (wrapper) {
+        if (!wrapper.dataset.relevant) return;
+        var ast = parseJson(wrapper.dataset.relevant);
+        var row = wrapper.parentElement.closest('[data-row]');
+        var scope = values;
+        if (row) {
+          scope = Object.assign({}, values, rowValues(form, row));
+        }
+        var shown = ast !== null && window.IntakeExpr.evaluate(ast, scope, logic.today) === true;
+        if (wrapper.hidden === shown) {
+          wrapper.hidden = !shown;
+          changed = true;
+        }
+      });
+      if (!changed) return;
+    }
+  }
+
+  function setUp(root) {
+    // The logic rides on the form as data: htmx drops <script> blocks from swapped content.
+    var form = root.querySelector('#fill-form');
+    if (!form || !form.dataset.logic || !window.IntakeExpr || form.dataset.wired) return;
+    form.dataset.wired = 'true';
+    var logic = parseJson(form.dataset.logic) || {};
+    var refresh = function () { update(form, logic); };
+    form.addEventListener('input', refresh);
+    form.addEventListener('change', refresh);
+    refresh();
+  }
+
+  function focusAfterSwap(root) {
+    var target = root.querySelector('#error-summary') || root.querySelector('h1');
+    if (target) {
+      target.focus();
+      window.scrollTo(0, 0);
+    }
+  }
+
+  // A second tap on a submit-once form is dropped here; the server would
+  // recognise the repeat anyway, but the person should not wait twice.
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute('data-submit-once')) return;
+    if (form.dataset.sent) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    form.dataset.sent = 'true';
+    // Disabled after the browser (or htmx) has read the pressed button's value.
+    window.setTimeout(function () {
+      form.querySelectorAll('button[type=submit]').forEach(function (button) {
+        button.disabled = true;
+      });
+    }, 0);
+  }, true);
+
+  document.addEventListener('DOMContentLoaded', function () { setUp(document); });
+  // htmx swapped in a new page of the form: wire it, and move focus to its top
+  // (or its errors) so a screen reader starts reading there. htmx:load fires on
+  // the new content itself (afterSwap is lost with the element an outerHTML swap removes).
+  document.addEventListener('htmx:load', function (event) {
+    var root = event.detail && event.detail.elt;
+    if (!root || root.id !== 'filling') return;
+    setUp(root);
+    focusAfterSwap(root);
+  });
+})();
