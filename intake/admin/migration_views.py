@@ -68,6 +68,14 @@ def _page(
         "mapping": mapping or {},
         "stage": "done" if done else stage,
         "errors": errors or [],
+        "labels": {
+            **(
+                admin_service.state_labels(source_version, i18n.get_locale())
+                if source_version
+                else {}
+            ),
+            **admin_service.state_labels(target_version, i18n.get_locale()),
+        },
     }
     return web.render(request, "admin/migrate.html", context, status_code=status_code)
 

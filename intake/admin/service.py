@@ -105,6 +105,17 @@ def title_of(version: DefinitionVersion, language: str) -> str:
     return str(title.get(language) or title.get(first) or version.key)
 
 
+def state_labels(version: DefinitionVersion, language: str) -> dict[str, str]:
+    """Each state of a workflow version with its label in `language` (else its first one)."""
+    parsed = version.parsed if isinstance(version.parsed, Mapping) else {}
+    languages = parsed.get("languages") or [""]
+    labels = {}
+    for name, state in (parsed.get("states") or {}).items():
+        texts = state.get("label", {}) if isinstance(state, Mapping) else {}
+        labels[str(name)] = str(texts.get(language) or texts.get(languages[0]) or name)
+    return labels
+
+
 def usage_counts(*, db: Session, kind: Kind) -> dict[str, int]:
     """Open cases per workflow version, or drafts per form version, by version id."""
     if kind == "workflow":
