@@ -55,7 +55,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
     def cli(*args: str, stdin: str = "") -> str:
         done = subprocess.run(
             [sys.executable, "-m", "intake.cli", *args],
-            input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         return done.stdout
@@ -67,16 +72,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
         ("b.admin", "admin", "Browser NGO"),
         ("b.other", "supervisor", "Other Municipality"),
     ]:
-        cli("users", "create", name, "--role", role, "--org", org, "--password-stdin", stdin=PASSWORD + "\n")
-    if hasattr(sys.modules.get("intake.cli"), "cmd_definitions_sync") or True:
-        subprocess.run(
-            [sys.executable, "-m", "intake.cli", "definitions", "sync"],
-            capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+        cli(
+            "users",
+            "create",
+            name,
+            "--role",
+            role,
+            "--org",
+            org,
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
         )
+    cli("definitions", "sync")
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -88,7 +102,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
     else:
         process.kill()
         pytest.fail("the server did not start")
-    yield {"url": url, "cli": cli}
+    yield {"url": url, "cli": cli, "database_url": env["INTAKE_DATABASE_URL"]}
     process.terminate()
     process.wait(timeout=10)
 

@@ -56,11 +56,9 @@ def _edited(text: str) -> str:
 
 
 @pytest.fixture
-def server_db(server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+def server_db(server) -> Iterator[Session]:
     """The running server's own SQLite file, to set up open cases and see where they went."""
-    found = sorted(tmp_path_factory.getbasetemp().glob("browser*/browser.sqlite3"))
-    assert found, "the browser server's database was not found"
-    engine = make_engine(f"sqlite:///{found[-1]}")
+    engine = make_engine(server["database_url"])
     with make_session_factory(engine)() as session:
         yield session
     engine.dispose()

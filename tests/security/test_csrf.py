@@ -84,7 +84,9 @@ def test_cross_site_origin_is_refused_even_with_token(
     before = _user_count(db)
     assert _create(client, token, Origin="https://evil.example").status_code == 403
     assert _create(client, token, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
-    assert _create(client, token, Origin="null", **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert (
+        _create(client, token, Origin="null", **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    )
     assert _user_count(db) == before
     assert (
         _create(
