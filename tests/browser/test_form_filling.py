@@ -12,11 +12,8 @@ from tests.browser.conftest import sign_in
 pytestmark = pytest.mark.browser
 
 
-def _database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    # The server fixture keeps its SQLite file in its own temporary folder.
-    found = sorted(tmp_path_factory.getbasetemp().glob("browser*/browser.sqlite3"))
-    assert found, "the browser server's database was not found"
-    return str(found[0])
+def _database(server) -> str:
+    return str(server["database_url"]).removeprefix("sqlite:///")
 
 
 def _submissions(database: str, client_id: str) -> int:
@@ -28,7 +25,7 @@ def _submissions(database: str, client_id: str) -> int:
         )
 
 
-def test_fill_the_intake_form_on_a_phone(phone, server, tmp_path_factory) -> None:
+def test_fill_the_intake_form_on_a_phone(phone, server) -> None:
     errors: list[str] = []
     phone.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     phone.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -100,5 +97,5 @@ def test_fill_the_intake_form_on_a_phone(phone, server, tmp_path_factory) -> Non
     held[0].continue_()
     phone.wait_for_selector("text=Form submitted")
     assert len(sent) == 1, sent
-    assert _submissions(_database(tmp_path_factory), client_id) == 1
+    assert _submissions(_database(server), client_id) == 1
     assert errors == [], errors  # includes CSP violations
