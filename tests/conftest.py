@@ -22,6 +22,7 @@ from intake.accounts.models import Organisation, User
 from intake.app import create_app
 from intake.config import Settings
 from intake.db import make_engine
+from intake.security import passwords
 
 PG_URL = os.environ.get("INTAKE_TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -62,6 +63,23 @@ def _drop_postgres_schema(url: str, schema: str) -> None:
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _hash_the_test_password_once() -> Iterator[None]:
+    # argon2id at production strength costs ~0.2 s a hash; fixtures make many
+    # users with one password, so its (real) hash is made once and reused.
+    # Every other password, and every verification, still runs argon2 in full.
+    real = passwords.hash_password
+    known = real(PASSWORD)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(
+        passwords,
+        "hash_password",
+        lambda password: known if password == PASSWORD else real(password),
+    )
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)

@@ -112,20 +112,23 @@ def get_version(*, db: Session, version_id: str) -> DefinitionVersion | None:
     return db.get(DefinitionVersion, version_id)
 
 
-# --- compiling (cached per version) --------------------------------------------
+# --- compiling (cached by text) -------------------------------------------------
+# A compiled definition depends only on its text (and, for a workflow, on the
+# forms it reads), so it is cached by digest: versions, re-syncs and checks of
+# the same text share one compiled object.
 
-_compiled: OrderedDict[str, Any] = OrderedDict()
+_compiled: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 _compiled_lock = threading.Lock()
 
 
-def _cached(version_id: str, build: Callable[[], Any]) -> Any:
+def _cached(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
     with _compiled_lock:
-        if version_id in _compiled:
-            _compiled.move_to_end(version_id)
-            return _compiled[version_id]
+        if key in _compiled:
+            _compiled.move_to_end(key)
+            return _compiled[key]
     built = build()
     with _compiled_lock:
-        _compiled[version_id] = built
+        _compiled[key] = built
         while len(_compiled) > _CACHE_SIZE:
             _compiled.popitem(last=False)
     return built
@@ -135,9 +138,13 @@ def _file_name(version: DefinitionVersion) -> str:
     return f"{version.key}.yaml@{version.number}"
 
 
+def _form_from_text(text: str, *, file: str) -> FormDefinition:
+    return _cached(("form", digest(text)), lambda: load_form(text, file=file))
+
+
 def compiled_form(version: DefinitionVersion) -> FormDefinition:
     """The form of a stored version, compiled once."""
-    return _cached(version.id, lambda: load_form(version.source_text, file=_file_name(version)))
+    return _form_from_text(version.source_text, file=_file_name(version))
 
 
 def form_fields(*, db: Session) -> dict[str, Mapping[str, ValueType]]:
@@ -158,15 +165,19 @@ def form_choices(*, db: Session) -> dict[str, frozenset[str]]:
 
 
 def _load_workflow(*, db: Session, text: str, file: str) -> Workflow:
-    return load_workflow(text, file=file, forms=form_fields(db=db), choices=form_choices(db=db))
+    forms = latest_of_kind(db=db, kind="form")
+    key = ("workflow", digest(text), *sorted(f"{v.key}:{v.digest}" for v in forms))
+    return _cached(
+        key,
+        lambda: load_workflow(
+            text, file=file, forms=form_fields(db=db), choices=form_choices(db=db)
+        ),
+    )
 
 
 def compiled_workflow(*, db: Session, version: DefinitionVersion) -> Workflow:
     """The workflow of a stored version, compiled once (against the current forms)."""
-    return _cached(
-        version.id,
-        lambda: _load_workflow(db=db, text=version.source_text, file=_file_name(version)),
-    )
+    return _load_workflow(db=db, text=version.source_text, file=_file_name(version))
 
 
 def current_workflows(*, db: Session) -> list[tuple[DefinitionVersion, Workflow]]:
@@ -184,7 +195,7 @@ def check(*, db: Session, kind: Kind, text: str, file: str) -> Checked:
     """Run every check on a text; raise DefinitionProblems listing each problem."""
     source = load_yaml(text, file=file)
     if kind == "form":
-        form = load_form(text, file=file)
+        form = _form_from_text(text, file=file)
         return Checked(kind, form.id, form.version, text, source.data)
     workflow = _load_workflow(db=db, text=text, file=file)
     others = [wf for version, wf in current_workflows(db=db) if version.key != workflow.id]
