@@ -42,3 +42,20 @@ def test_tap_targets_are_large_enough(phone, server) -> None:
     phone.goto(f"{server['url']}/login")
     box = phone.locator("button[type=submit].primary").bounding_box()
     assert box is not None and box["height"] >= 44
+
+
+def test_admin_sees_a_refusal_swapped_in_by_htmx(phone, server) -> None:
+    sign_in(phone, server, "b.admin")
+    phone.goto(f"{server['url']}/admin/users")
+    phone.click("summary")
+    phone.fill("#new-username", "bad name!")
+    phone.fill("#new-org", "Browser NGO")
+    with phone.expect_response(lambda r: r.url.endswith("/admin/users")) as answer:
+        phone.click("text=Add user")
+    # htmx sent it, got the 422 page, and swapped its block in place.
+    assert answer.value.status == 422
+    assert answer.value.request.headers.get("hx-request") == "true"
+    alert = phone.locator("#users [role=alert]")
+    alert.wait_for()
+    assert "A username has" in alert.inner_text()
+    assert phone.evaluate("document.querySelectorAll('#users').length") == 1
