@@ -1,0 +1,396 @@
+"""The supervisor dashboard's figures: every count goes through access.visible_cases.
+
+Counting happens in SQL (GROUP BY over the scoped query); Python only labels the
+groups, and computes medians and date arithmetic, which SQLite and PostgreSQL
+do differently. Stage and track labels come from the workflow definitions, in
+the reader's language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from intake.accounts.models import User
+from intake.cases.access import visible_cases
+from intake.cases.models import Case, CaseHistory
+from intake.db import UtcDateTime
+from intake.definitions import service as definitions
+from intake.i18n import get_locale
+from intake.workflow.compiled import Workflow
+
+WEEKS = 12
+OVERDUE_SHOWN = 50
+# Completed stays older than this no longer say how the organisation works today.
+MEDIAN_WINDOW = dt.timedelta(days=365)
+# History rows that put a case into a stage (team changes leave to_state empty).
+ENTERING_KINDS = ("created", "transition", "track_changed", "migrated")
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One stage of a track with its open and overdue counts."""
+
+    state: str
+    label: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class TrackCounts:
+    """The open cases of one track, stage by stage, in the definition's order."""
+
+    track: str
+    title: str
+    stages: tuple[StageRow, ...]
+
+    @property
+    def total(self) -> int:
+        """Open cases on the track."""
+        return sum(row.open for row in self.stages)
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """An open case past its stage's sla_days (named by reference and opaque id only)."""
+
+    id: str
+    reference: str
+    track_title: str
+    stage_label: str
+    days_in_stage: int
+    sla_days: int
+
+
+@dataclass(frozen=True)
+class StageMedian:
+    """The median stay in one stage, over completed and ongoing stays."""
+
+    state: str
+    label: str
+    median_days: float
+    stays: int
+    ongoing: int
+
+
+@dataclass(frozen=True)
+class TrackMedians:
+    """Median days per stage of one track."""
+
+    track: str
+    title: str
+    stages: tuple[StageMedian, ...]
+
+
+@dataclass(frozen=True)
+class Week:
+    """Cases opened and closed in the week starting `start` (a Monday, local time)."""
+
+    start: dt.date
+    opened: int
+    closed: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the supervisor dashboard shows."""
+
+    tracks: tuple[TrackCounts, ...]
+    overdue_total: int
+    overdue: tuple[OverdueCase, ...]
+    medians: tuple[TrackMedians, ...]
+    weeks: tuple[Week, ...]
+    closed_total: int
+
+
+def _label(labels: Mapping[str, str] | None, workflow: Workflow) -> str:
+    if not labels:
+        return ""
+    return labels.get(get_locale()) or labels.get(workflow.languages[0]) or ""
+
+
+class Tracks:
+    """The workflow versions cases run on, and each track's labels and stage order.
+
+    A track's newest published version gives its title and stage order; a stage
+    that only an older version still has comes after, with its own label.
+    """
+
+    def __init__(self, *, db: Session, version_ids: Iterable[str] = ()) -> None:
+        self.by_version: dict[str, Workflow] = {}
+        self.display: dict[str, Workflow] = {}
+        for version, workflow in definitions.current_workflows(db=db):
+            self.by_version[version.id] = workflow
+            self.display[workflow.id] = workflow
+        self.load(db=db, version_ids=version_ids)
+
+    def load(self, *, db: Session, version_ids: Iterable[str | None]) -> None:
+        """Compile the versions not loaded yet (each is compiled once per text, cached)."""
+        for version_id in {v for v in version_ids if v} - self.by_version.keys():
+            version = definitions.get_version(db=db, version_id=version_id)
+            if version is not None:
+                workflow = definitions.compiled_workflow(db=db, version=version)
+                self.by_version[version_id] = workflow
+                self.display.setdefault(workflow.id, workflow)
+
+    def title(self, track: str) -> str:
+        """The track's name in the reader's language."""
+        workflow = self.display.get(track)
+        return (_label(workflow.title, workflow) if workflow else "") or track
+
+    def stage_label(self, track: str, state: str) -> str:
+        """A stage's name in the reader's language (from an older version if only it has it)."""
+        versions = [w for w in self.by_version.values() if w.id == track]
+        for workflow in [self.display.get(track), *versions]:
+            if workflow is not None and state in workflow.states:
+                return _label(workflow.states[state].label, workflow) or state
+        return state
+
+    def stage_order(self, track: str, seen: Iterable[str]) -> list[str]:
+        """The track's open stages in definition order, then any other stage seen."""
+        workflow = self.display.get(track)
+        order = [n for n, s in workflow.states.items() if not s.final] if workflow else []
+        return order + sorted(set(seen) - set(order))
+
+    def track_order(self, seen: Iterable[str]) -> list[str]:
+        """Tracks by their title in the reader's language."""
+        return sorted(set(seen), key=self.title)
+
+    def is_final(self, version_id: str | None, state: str) -> bool:
+        """Whether the stage ends the case (its stays are not counted)."""
+        workflow = self.by_version.get(version_id or "")
+        return workflow is not None and state in workflow.states and workflow.states[state].final
+
+    def sla_days(self, version_id: str, state: str) -> int | None:
+        """The stage's expected maximum stay in the case's own workflow version."""
+        workflow = self.by_version.get(version_id)
+        if workflow is None or state not in workflow.states:
+            return None
+        return workflow.states[state].sla_days
+
+
+def _open(user: User) -> Select[Case]:
+    return visible_cases(user=user).where(Case.closed_at.is_(None))
+
+
+def _overdue_condition(
+    tracks: Tracks, pairs: Iterable[tuple[str, str]], now: dt.datetime
+) -> ColumnElement[bool]:
+    # Same rule as the case page: overdue once the whole days in the stage
+    # exceed sla_days, i.e. entered at least sla_days + 1 days ago. The cut-off
+    # is computed here because date arithmetic differs between the databases.
+    terms = []
+    for version_id, state in sorted(set(pairs)):
+        sla = tracks.sla_days(version_id, state)
+        if sla is not None:
+            cutoff = now - dt.timedelta(days=sla + 1)
+            terms.append(
+                and_(
+                    Case.workflow_version_id == version_id,
+                    Case.state == state,
+                    Case.state_entered_at <= cutoff,
+                )
+            )
+    return or_(*terms) if terms else false()
+
+
+def _grouped_open(
+    *, db: Session, user: User, where: ColumnElement[bool] | None = None
+) -> dict[tuple[str, str, str], int]:
+    query = _open(user)
+    if where is not None:
+        query = query.where(where)
+    rows = db.execute(
+        query.with_only_columns(Case.workflow_version_id, Case.track, Case.state, func.count())
+        .group_by(Case.workflow_version_id, Case.track, Case.state)
+        .order_by(None)
+    ).all()
+    return {(v, t, s): n for v, t, s, n in rows}
+
+
+def open_by_stage(
+    *,
+    tracks: Tracks,
+    counts: Mapping[tuple[str, str, str], int],
+    overdue: Mapping[tuple[str, str, str], int],
+) -> list[TrackCounts]:
+    """Open and overdue counts per track and stage, from grouped (version, track, state) counts."""
+    per_track: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for (_v, track, state), n in counts.items():
+        per_track[track][state][0] += n
+    for (_v, track, state), n in overdue.items():
+        per_track[track][state][1] += n
+    result = []
+    for track in tracks.track_order(per_track):
+        stages = per_track[track]
+        rows = tuple(
+            StageRow(state, tracks.stage_label(track, state), *stages.get(state, (0, 0)))
+            for state in tracks.stage_order(track, stages)
+        )
+        result.append(TrackCounts(track, tracks.title(track), rows))
+    return result
+
+
+def overdue_cases(
+    *, db: Session, user: User, tracks: Tracks, condition: ColumnElement[bool], now: dt.datetime
+) -> list[OverdueCase]:
+    """The open cases longest in their stage among the overdue, at most OVERDUE_SHOWN."""
+    rows = db.execute(
+        _open(user)
+        .where(condition)
+        .with_only_columns(
+            Case.id,
+            Case.reference,
+            Case.track,
+            Case.workflow_version_id,
+            Case.state,
+            Case.state_entered_at,
+        )
+        .order_by(Case.state_entered_at, Case.id)
+        .limit(OVERDUE_SHOWN)
+    ).all()
+    return [
+        OverdueCase(
+            id=row.id,
+            reference=row.reference,
+            track_title=tracks.title(row.track),
+            stage_label=tracks.stage_label(row.track, row.state),
+            days_in_stage=max(0, (now - row.state_entered_at).days),
+            sla_days=tracks.sla_days(row.workflow_version_id, row.state) or 0,
+        )
+        for row in rows
+    ]
+
+
+def stage_medians(
+    *, db: Session, user: User, tracks: Tracks, now: dt.datetime
+) -> list[TrackMedians]:
+    """Median days per stage: stays that ended within MEDIAN_WINDOW, and ongoing ones to `now`.
+
+    Ongoing stays count with their length so far: leaving them out would hide
+    the cases stuck longest, which a supervisor most needs to see.
+    """
+    scoped = visible_cases(user=user).with_only_columns(Case.id).subquery()
+    entering = and_(
+        CaseHistory.kind.in_(ENTERING_KINDS),
+        CaseHistory.to_state != "",
+        # A migration that keeps the stage does not start a new stay.
+        or_(CaseHistory.kind != "migrated", CaseHistory.from_state != CaseHistory.to_state),
+    )
+    left = func.lead(CaseHistory.at, type_=UtcDateTime()).over(
+        partition_by=CaseHistory.case_id, order_by=(CaseHistory.at, CaseHistory.id)
+    )
+    stays = (
+        select(
+            CaseHistory.workflow_version_id.label("version_id"),
+            CaseHistory.to_state.label("state"),
+            CaseHistory.at.label("entered"),
+            left.label("left"),
+        )
+        .join(scoped, scoped.c.id == CaseHistory.case_id)
+        .where(entering)
+        .subquery()
+    )
+    rows = db.execute(
+        select(stays).where(or_(stays.c.left.is_(None), stays.c.left >= now - MEDIAN_WINDOW))
+    ).all()
+    tracks.load(db=db, version_ids={row.version_id for row in rows})
+    durations: dict[tuple[str, str], list[float]] = defaultdict(list)
+    ongoing: dict[tuple[str, str], int] = defaultdict(int)
+    for version_id, state, entered, left_at in rows:
+        workflow = tracks.by_version.get(version_id or "")
+        if workflow is None or tracks.is_final(version_id, state):
+            continue
+        key = (workflow.id, state)
+        durations[key].append(((left_at or now) - entered).total_seconds() / 86400)
+        ongoing[key] += left_at is None
+    per_track: dict[str, list[str]] = defaultdict(list)
+    for track, state in durations:
+        per_track[track].append(state)
+    result = []
+    for track in tracks.track_order(per_track):
+        stages = tuple(
+            StageMedian(
+                state,
+                tracks.stage_label(track, state),
+                round(statistics.median(durations[(track, state)]), 1),
+                len(durations[(track, state)]),
+                ongoing[(track, state)],
+            )
+            for state in tracks.stage_order(track, per_track[track])
+            if (track, state) in durations
+        )
+        result.append(TrackMedians(track, tracks.title(track), stages))
+    return result
+
+
+def week_starts(*, now: dt.datetime, timezone: str, weeks: int = WEEKS) -> list[dt.datetime]:
+    """Local midnight of the last `weeks` Mondays, oldest first, the current week last."""
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    monday = today - dt.timedelta(days=today.weekday())
+    days = [monday - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
+    return [dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC) for day in days]
+
+
+def _per_week(
+    *, db: Session, user: User, column: InstrumentedAttribute[Any], starts: Sequence[dt.datetime]
+) -> dict[int, int]:
+    # The CASE puts each row in its week inside SQL; grouping by a column of a
+    # subquery keeps PostgreSQL from seeing two different bound expressions.
+    bucket = case(
+        *[(column >= start, index) for index, start in reversed(list(enumerate(starts)))],
+        else_=None,
+    )
+    inner = (
+        visible_cases(user=user)
+        .where(column >= starts[0])
+        .with_only_columns(bucket.label("week"))
+        .subquery()
+    )
+    rows = db.execute(select(inner.c.week, func.count()).group_by(inner.c.week)).all()
+    return {int(week): n for week, n in rows if week is not None}
+
+
+def weekly(*, db: Session, user: User, now: dt.datetime, timezone: str) -> list[Week]:
+    """Cases opened and cases closed in each of the last WEEKS weeks."""
+    starts = week_starts(now=now, timezone=timezone)
+    opened = _per_week(db=db, user=user, column=Case.created_at, starts=starts)
+    closed = _per_week(db=db, user=user, column=Case.closed_at, starts=starts)
+    zone = ZoneInfo(timezone)
+    return [
+        Week(start.astimezone(zone).date(), opened.get(i, 0), closed.get(i, 0))
+        for i, start in enumerate(starts)
+    ]
+
+
+def closed_total(*, db: Session, user: User) -> int:
+    """Closed cases, all time."""
+    query = visible_cases(user=user).where(Case.closed_at.is_not(None))
+    return db.execute(query.with_only_columns(func.count()).order_by(None)).scalar_one()
+
+
+def dashboard(*, db: Session, user: User, now: dt.datetime, timezone: str) -> Dashboard:
+    """The figures of the cases `user` may see (a supervisor: their organisation's)."""
+    counts = _grouped_open(db=db, user=user)
+    tracks = Tracks(db=db, version_ids={v for v, _t, _s in counts})
+    condition = _overdue_condition(tracks, ((v, s) for v, _t, s in counts), now)
+    overdue = _grouped_open(db=db, user=user, where=condition)
+    medians = stage_medians(db=db, user=user, tracks=tracks, now=now)
+    return Dashboard(
+        tracks=tuple(open_by_stage(tracks=tracks, counts=counts, overdue=overdue)),
+        overdue_total=sum(overdue.values()),
+        overdue=tuple(overdue_cases(db=db, user=user, tracks=tracks, condition=condition, now=now)),
+        medians=tuple(medians),
+        weeks=tuple(weekly(db=db, user=user, now=now, timezone=timezone)),
+        closed_total=closed_total(db=db, user=user),
+    )

@@ -1,0 +1,49 @@
+"""The supervisor dashboard: one page of figures about the organisation's cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from intake import web
+from intake.accounts.models import User
+from intake.cases import dashboard as figures
+from intake.db import DbSession, utcnow
+from intake.i18n import format_date
+from intake.i18n import gettext as _
+from intake.security.permissions import Permission, require
+
+router = APIRouter()
+
+DashboardViewer = Annotated[User, Depends(require(Permission.DASHBOARD_VIEW))]
+
+
+def chart_rows(labels: Iterable[str], *series: Iterable[float]) -> dict[str, Any]:
+    """Rows for the bars macro (each label with its value in every series) and the top value."""
+    rows = [
+        {"label": label, "numbers": list(numbers)}
+        for label, *numbers in zip(labels, *series, strict=True)
+    ]
+    top = max((n for row in rows for n in row["numbers"]), default=0)
+    return {"rows": rows, "top": top}
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request, db: DbSession, user: DashboardViewer) -> Response:
+    board = figures.dashboard(
+        db=db, user=user, now=utcnow(), timezone=request.app.state.settings.timezone
+    )
+    week_labels = [_("Week of %(date)s", date=format_date(week.start)) for week in board.weeks]
+    return web.render(
+        request,
+        "cases/dashboard.html",
+        {
+            "board": board,
+            "weeks": figures.WEEKS,
+            "week_labels": week_labels,
+            "chart_rows": chart_rows,
+        },
+    )
