@@ -22,6 +22,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_org_activity", "organisation_id", "last_activity_at", "id"),
         Index("ix_cases_owner_activity", "owner_id", "last_activity_at", "id"),
+        # The caseload's stage filter and overdue list, within one organisation.
+        Index("ix_cases_org_state_activity", "organisation_id", "state", "last_activity_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -77,3 +79,43 @@ class CaseTeamMember(Base):
     assigned_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     assigned_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)
     removed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class CaseNote(Base):
+    """A note on a case, readable by its team and its organisation's supervisors.
+
+    The text is a field_crypto token bound to the note's id (`note:<id>`), so a
+    token copied onto another note does not decrypt.
+    """
+
+    __tablename__ = "case_notes"
+    __table_args__ = (Index("ix_case_notes_case_at", "case_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    author_role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    sealed_text: Mapped[str] = mapped_column(Text)
+
+
+class Intake(Base):
+    """One intake in progress: consent first, then the intake form, then a case.
+
+    Both client ids are made when the intake starts, so every step (and every
+    retry of it) names the same fillings and the same case.
+    """
+
+    __tablename__ = "intakes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    consent_client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    intake_client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(10))
+    consent_submission_id: Mapped[str | None] = mapped_column(
+        ForeignKey("submissions.id"), default=None
+    )
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
