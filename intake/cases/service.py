@@ -1,4 +1,4 @@
-"""Cases: opening one from an intake, its team, and the facts its workflow reads.
+"""Cases: opening one from an intake, and the facts its workflow reads (the team: team.py).
 
 Moving a case between stages lives in intake.workflow.service; both go through
 intake.cases.access for every read, and both leave a history row and an audit
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -17,10 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.audit import service as audit
 from intake.cases import references
-from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseHistory, CaseTeamMember
 from intake.db import utcnow
 from intake.definitions import service as definitions
@@ -29,7 +27,6 @@ from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
 from intake.workflow.compiled import Workflow
 from intake.workflow.engine import CaseFacts, choose_track
-from intake.workflow.schema import TEAM_FUNCTIONS
 
 
 class CaseError(Exception):
@@ -48,20 +45,6 @@ class ConflictError(CaseError):
 
     def __init__(self) -> None:
         super().__init__(_("This case was changed by someone else. Reload to see the change."))
-
-
-class TeamError(CaseError):
-    """A team assignment or removal that cannot be made."""
-
-
-@dataclass(frozen=True)
-class TeamMember:
-    """An active team assignment with the person's name, for pages."""
-
-    id: str
-    user_id: str
-    display_name: str
-    function: str
 
 
 def save_case_change(*, db: Session) -> None:
@@ -111,6 +94,28 @@ def open_case(
     fingerprint: str | None = None,
 ) -> Case:
     """Open a case owned by `actor` on the track the intake answers select, and commit."""
+    case = create_case(
+        db=db,
+        actor=actor,
+        intake_answers=intake_answers,
+        submission_ids=submission_ids,
+        today=today,
+        fingerprint=fingerprint,
+    )
+    db.commit()
+    return case
+
+
+def create_case(
+    *,
+    db: Session,
+    actor: User,
+    intake_answers: Mapping[str, Any],
+    submission_ids: Sequence[str],
+    today: dt.date,
+    fingerprint: str | None = None,
+) -> Case:
+    """Open a case as open_case does, in the caller's transaction (the caller commits)."""
     if not has_permission(actor, Permission.CASES_CREATE):
         raise NotPermitted
     current = definitions.current_workflows(db=db)
@@ -148,7 +153,6 @@ def open_case(
         object_id=case.id,
         detail=f"track={workflow.id}",
     )
-    db.commit()
     return case
 
 
@@ -188,166 +192,6 @@ def _insert_case(*, db: Session, actor: User, values: Mapping[str, Any]) -> Case
             raise
         return case
     raise references.NoFreeReference
-
-
-# --- the team -----------------------------------------------------------------------
-
-
-def active_team(*, db: Session, case: Case) -> list[TeamMember]:
-    """Who is on the case's team now, by function then name."""
-    rows = db.execute(
-        select(CaseTeamMember, User.display_name)
-        .join(User, User.id == CaseTeamMember.user_id)
-        .where(CaseTeamMember.case_id == case.id, CaseTeamMember.removed_at.is_(None))
-        .order_by(CaseTeamMember.function, User.display_name)
-    ).all()
-    return [
-        TeamMember(id=m.id, user_id=m.user_id, display_name=name, function=m.function)
-        for m, name in rows
-    ]
-
-
-def team_candidates(*, db: Session, case: Case) -> list[User]:
-    """The active people of the case's organisation who may be put on its team."""
-    return list(
-        db.execute(
-            select(User)
-            .where(
-                User.organisation_id == case.organisation_id,
-                User.active.is_(True),
-                User.role.in_([Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value]),
-            )
-            .order_by(User.display_name)
-        ).scalars()
-    )
-
-
-def _refuse_team(*, db: Session, actor: User, case: Case, action: str, code: str) -> None:
-    audit.record(
-        db=db,
-        action=action,
-        actor_id=actor.id,
-        object_type="case",
-        object_id=case.id,
-        outcome="refused",
-        detail=code,
-    )
-    db.commit()
-
-
-def assign_team_member(
-    *, db: Session, actor: User, case: Case, user_id: str, function: str
-) -> CaseTeamMember:
-    """Put a person of the case's organisation on its team in `function`, and commit."""
-    actor_id, case_id = actor.id, case.id
-    if not has_permission(actor, Permission.TEAM_ASSIGN):
-        raise NotPermitted
-    case = get_visible_case(db=db, user=actor, case_id=case_id)
-    problem = _assignment_problem(db=db, case=case, user_id=user_id, function=function)
-    if problem is not None:
-        code, message = problem
-        _refuse_team(db=db, actor=actor, case=case, action="case.team_assigned", code=code)
-        raise TeamError(message)
-    now = utcnow()
-    member = CaseTeamMember(
-        case_id=case_id,
-        user_id=user_id,
-        function=function,
-        assigned_at=now,
-        assigned_by_id=actor_id,
-    )
-    db.add(member)
-    case.last_activity_at = now
-    save_case_change(db=db)
-    append_history(
-        db=db,
-        case=case,
-        actor=actor,
-        kind="team_assigned",
-        at=now,
-        subject_user_id=user_id,
-        team_function=function,
-    )
-    audit.record(
-        db=db,
-        action="case.team_assigned",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case_id,
-        detail=f"function={function} member={member.id}",
-    )
-    db.commit()
-    return member
-
-
-def _assignment_problem(
-    *, db: Session, case: Case, user_id: str, function: str
-) -> tuple[str, str] | None:
-    if case.closed_at is not None:
-        return "closed", _("This case is closed.")
-    if function not in TEAM_FUNCTIONS:
-        return "unknown_function", _("Choose a function from the list.")
-    person = db.get(User, user_id[:32]) if user_id else None
-    candidates = {Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value}
-    if (
-        person is None
-        or person.organisation_id != case.organisation_id
-        or not person.active
-        or person.role not in candidates
-    ):
-        # The same words for an unknown id and for someone of another organisation.
-        return "unknown_person", _("Choose a colleague of your organisation from the list.")
-    already = db.execute(
-        select(CaseTeamMember.id).where(
-            CaseTeamMember.case_id == case.id,
-            CaseTeamMember.user_id == user_id,
-            CaseTeamMember.function == function,
-            CaseTeamMember.removed_at.is_(None),
-        )
-    ).first()
-    if already is not None:
-        return "already_assigned", _("This person already has this function on the team.")
-    return None
-
-
-def remove_team_member(*, db: Session, actor: User, case: Case, member_id: str) -> None:
-    """Take an assignment off the case's team (the row is kept, marked removed), and commit."""
-    actor_id, case_id = actor.id, case.id
-    if not has_permission(actor, Permission.TEAM_ASSIGN):
-        raise NotPermitted
-    case = get_visible_case(db=db, user=actor, case_id=case_id)
-    member = db.execute(
-        select(CaseTeamMember).where(
-            CaseTeamMember.id == member_id[:32],
-            CaseTeamMember.case_id == case_id,
-            CaseTeamMember.removed_at.is_(None),
-        )
-    ).scalar_one_or_none()
-    if member is None:
-        _refuse_team(db=db, actor=actor, case=case, action="case.team_removed", code="unknown")
-        raise TeamError(_("This person is no longer on the team."))
-    now = utcnow()
-    member.removed_at = now
-    case.last_activity_at = now
-    save_case_change(db=db)
-    append_history(
-        db=db,
-        case=case,
-        actor=actor,
-        kind="team_removed",
-        at=now,
-        subject_user_id=member.user_id,
-        team_function=member.function,
-    )
-    audit.record(
-        db=db,
-        action="case.team_removed",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case_id,
-        detail=f"function={member.function} member={member.id}",
-    )
-    db.commit()
 
 
 # --- what the workflow reads, and what a page shows ------------------------------------

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
+from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import new_id, utcnow
 from intake.definitions import service as definitions
@@ -310,6 +311,17 @@ def submit_draft(
     `reviewed` is the digest the review page showed: the draft must still hold
     those answers, and a filling already submitted must have had them.
     """
+    submission = submit_reviewed(
+        db=db, settings=settings, user=user, client_id=client_id, reviewed=reviewed
+    )
+    db.commit()
+    return submission
+
+
+def submit_reviewed(
+    *, db: Session, settings: Settings, user: User, client_id: str, reviewed: str
+) -> Submission:
+    """submit_draft without its final commit, for an action that adds to the same transaction."""
     draft = claim(db, user, client_id)
     if draft is None:
         existing = find_submission(db=db, user=user, client_id=client_id)
@@ -338,7 +350,7 @@ def submit_draft(
     )
     # The submission now holds these answers; the draft must not linger beside it.
     db.delete(draft)
-    db.commit()
+    db.flush()
     return submission
 
 
@@ -397,6 +409,12 @@ def submit(
         if existing is None:
             raise
         return _same_or_conflict(existing, digest, user)
+    if case_id is not None:
+        # A plain UPDATE leaves the case's row_version alone: a form filled meanwhile
+        # is activity for the caseload, not a conflict for someone advancing the case.
+        db.execute(
+            update(Case).where(Case.id == case_id).values(last_activity_at=submission.submitted_at)
+        )
     audit.record(
         db=db,
         action="form.submitted",

@@ -12,9 +12,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from intake import web
 from intake.accounts.models import User
+from intake.cases import intake as intakes
 from intake.db import DbSession
 from intake.forms import rendering
 from intake.forms import service as forms
@@ -65,8 +67,17 @@ def _redirect(client_id: str) -> RedirectResponse:
     return RedirectResponse(_fill_url(client_id), status_code=303)
 
 
+def _go(request: Request, url: str) -> Response:
+    """Leave the filling for another page: htmx must load it whole, not swap it in."""
+    if web.is_htmx(request):
+        return Response(status_code=200, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
 def _render_page(
     request: Request,
+    db: Session,
+    user: User,
     filling: Filling,
     *,
     posted: dict[str, Any] | None = None,
@@ -75,7 +86,7 @@ def _render_page(
     **changes: Any,
 ) -> Response:
     if filling.on_review:
-        return _render_review(request, filling, status=status)
+        return _render_review(request, db, user, filling, status=status)
     view = rendering.page_view(
         filling,
         posted=posted,
@@ -93,14 +104,19 @@ def _render_page(
 
 def _render_review(
     request: Request,
+    db: Session,
+    user: User,
     filling: Filling,
     *,
     status: int = 200,
     message: str = "",
 ) -> Response:
-    checked = forms.review(settings=request.app.state.settings, filling=filling)
+    settings = request.app.state.settings
+    checked = forms.review(settings=settings, filling=filling)
     form, language = filling.form, filling.draft.content_language
+    overlaps = intakes.review_overlaps(db=db, settings=settings, user=user, filling=filling)
     context = {
+        "intake_overlaps": overlaps,
         "title": form.text(form.title, language),
         "language": language,
         "client_id": filling.draft.client_id,
@@ -174,8 +190,11 @@ def fill_page(request: Request, db: DbSession, user: Filler, client_id: ClientId
         submission = forms.find_submission(db=db, user=user, client_id=client_id)
         if submission is None:
             raise HTTPException(status_code=404) from None
+        following = intakes.next_url(db=db, user=user, submission=submission)
+        if following is not None:
+            return _go(request, following)
         return web.render(request, "forms/done.html", {"submission": submission}, block="filling")
-    return _render_page(request, filling)
+    return _render_page(request, db, user, filling)
 
 
 @router.post("/fill/{client_id}")
@@ -190,10 +209,10 @@ def fill(
             # Rows change only on the page; nothing is saved until Next or Back.
             filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
             if verb == "add":
-                return _render_page(request, filling, posted=posted, add_row=argument)
+                return _render_page(request, db, user, filling, posted=posted, add_row=argument)
             group, _sep, index = argument.partition(":")
             row = int(index) if index.isdigit() else -1
-            return _render_page(request, filling, posted=posted, remove_row=(group, row))
+            return _render_page(request, db, user, filling, posted=posted, remove_row=(group, row))
         if verb == "edit" and argument.isdigit():
             forms.go_to_page(
                 db=db, settings=settings, user=user, client_id=client_id, page_index=int(argument)
@@ -210,6 +229,8 @@ def fill(
     if saved.errors:
         return _render_page(
             request,
+            db,
+            user,
             saved.filling,
             posted=posted,
             errors=saved.errors,
@@ -236,7 +257,7 @@ def switch_language(
         raise HTTPException(status_code=422) from None
     posted = _answers(pairs)
     # What was typed on the page is shown again, in the new language, not lost.
-    return _render_page(request, filling, posted=posted if posted else None)
+    return _render_page(request, db, user, filling, posted=posted if posted else None)
 
 
 @router.post("/fill/{client_id}/submit")
@@ -246,20 +267,43 @@ def submit(
     user: Filler,
     client_id: ClientId,
     reviewed: Annotated[str, Form(alias="_reviewed", max_length=128)] = "",
+    confirm_new: Annotated[str, Form(alias="_confirm_new", max_length=10)] = "",
 ) -> Response:
     settings = request.app.state.settings
+    intake = intakes.intake_of_filling(db=db, user=user, client_id=client_id)
     try:
-        forms.submit_draft(
+        if intake is not None:
+            # The intake form opens the case in the same transaction as its submission.
+            opened = intakes.submit_intake(
+                db=db,
+                settings=settings,
+                user=user,
+                intake=intake,
+                reviewed=reviewed,
+                confirmed_new=bool(confirm_new),
+            )
+            return _go(request, f"/cases/{opened.case.id}")
+        submission = forms.submit_draft(
             db=db, settings=settings, user=user, client_id=client_id, reviewed=reviewed
+        )
+        following = intakes.after_submission(
+            db=db, settings=settings, user=user, submission=submission
+        )
+    except intakes.OverlapUnconfirmed as exc:
+        filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
+        return _render_review(
+            request, db, user, filling, status=_status(request, 409), message=str(exc)
         )
     except forms.FillingNotFound:
         raise HTTPException(status_code=404) from None
     except forms.FormInvalid:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-        return _render_review(request, filling, status=_status(request, 422))
+        return _render_review(request, db, user, filling, status=_status(request, 422))
     except forms.AnswersChanged as exc:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-        return _render_review(request, filling, status=_status(request, 409), message=str(exc))
+        return _render_review(
+            request, db, user, filling, status=_status(request, 409), message=str(exc)
+        )
     except forms.SubmissionConflict as exc:
         context = {"message": str(exc)}
         return web.render(
@@ -269,4 +313,4 @@ def submit(
             status_code=_status(request, 409),
             block="filling",
         )
-    return _redirect(client_id)
+    return _go(request, following) if following else _redirect(client_id)

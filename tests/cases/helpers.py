@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import User
 from intake.audit.models import AuditEvent
 from intake.cases import service as cases
+from intake.cases import team
 from intake.cases.models import Case, CaseHistory
 from intake.db import new_id, utcnow
 from intake.definitions import service as definitions
@@ -68,7 +69,7 @@ def submit(
 
 def assign(db: Session, supervisor: User, case: Case, person: User, *functions: str) -> None:
     for function in functions:
-        cases.assign_team_member(
+        team.assign_team_member(
             db=db, actor=supervisor, case=case, user_id=person.id, function=function
         )
 

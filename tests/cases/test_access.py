@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Organisation, User
-from intake.cases import service as cases
+from intake.cases import team
 from intake.cases.access import CaseNotFound, get_visible_case, visible_cases
 from intake.cases.models import Case, CaseTeamMember
 from intake.db import new_id
@@ -58,7 +58,7 @@ def test_a_worker_taken_off_the_team_no_longer_sees_the_case(db: Session, world:
     member = db.execute(
         select(CaseTeamMember).where(CaseTeamMember.user_id == world.users["team_worker"].id)
     ).scalar_one()
-    cases.remove_team_member(
+    team.remove_team_member(
         db=db, actor=world.users["supervisor"], case=world.cases["own"], member_id=member.id
     )
     with pytest.raises(CaseNotFound):

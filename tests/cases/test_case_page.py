@@ -61,6 +61,7 @@ def test_a_supervisor_sees_stage_team_actions_and_timeline(
     timeline = _texts(soup, ".timeline .what")
     assert timeline == [
         "Case opened: Standard assistance, Urgent assistance",
+        "Form filled: Consent",
         "Outreach_Worker joined the team as Health specialist",
     ]
     assert audit_rows(db, case.id, "case.viewed")[-1].actor_id == supervisor.id

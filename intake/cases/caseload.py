@@ -1,0 +1,238 @@
+"""Caseloads: my cases, my organisation's, the overdue ones; filters, search, keyset pages.
+
+Every list and count starts from access.visible_cases. Pages are cut by keyset
+on (last_activity_at, id), newest first: page 50 costs what page 1 costs, and a
+case that moves while someone pages is neither shown twice nor skipped because
+of an offset. Counts stop at COUNT_CAP: past it a person needs a filter, not a
+number, and counting every row of a large organisation on each page is waste.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import Role, User
+from intake.cases import references
+from intake.cases.access import visible_cases
+from intake.cases.labels import state_label, track_title, workflow_of_version
+from intake.cases.models import Case, CaseTeamMember
+from intake.db import UtcDateTime
+from intake.definitions import service as definitions
+from intake.definitions.models import DefinitionVersion
+from intake.workflow.compiled import Workflow
+
+Tab = Literal["mine", "organisation", "overdue"]
+PAGE_SIZE = 25
+COUNT_CAP = 1000
+_CURSOR = re.compile(r"(\d{1,20})-([0-9a-f]{32})")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the person asked for; `reference` is the typed text, normalised later."""
+
+    tab: Tab = "mine"
+    stage: str = ""
+    track: str = ""
+    reference: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case in a list, as the reader sees it."""
+
+    id: str
+    reference: str
+    track: str
+    stage: str
+    days_in_stage: int
+    overdue: bool
+    closed: bool
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the cursor of the next one."""
+
+    rows: list[Row]
+    next_cursor: str | None
+    count: int
+    capped: bool
+    bad_reference: bool = False
+
+
+def tabs_for(user: User) -> list[Tab]:
+    """The lists a role has: the organisation's only for supervisors."""
+    if user.role == Role.SUPERVISOR:
+        return ["mine", "organisation", "overdue"]
+    return ["mine", "overdue"]
+
+
+def _mine(user: User) -> ColumnElement[bool]:
+    on_team = exists().where(
+        CaseTeamMember.case_id == Case.id,
+        CaseTeamMember.user_id == user.id,
+        CaseTeamMember.removed_at.is_(None),
+    )
+    return or_(Case.owner_id == user.id, on_team)
+
+
+def overdue_condition(*, db: Session, now: dt.datetime) -> ColumnElement[bool]:
+    """Open cases that have been in their stage longer than the stage's sla_days.
+
+    As on the case page: overdue once the whole days in the stage exceed
+    sla_days, i.e. after sla_days + 1 days. Each workflow version may set its
+    own limits, so the condition names each (version, stage) pair.
+    """
+    parts = []
+    for version in _workflow_versions(db):
+        workflow = definitions.compiled_workflow(db=db, version=version)
+        for name, state in workflow.states.items():
+            if state.sla_days is None or state.final:
+                continue
+            parts.append(
+                and_(
+                    Case.workflow_version_id == version.id,
+                    Case.state == name,
+                    Case.state_entered_at <= now - dt.timedelta(days=state.sla_days + 1),
+                )
+            )
+    if not parts:
+        return false()
+    return and_(Case.closed_at.is_(None), or_(*parts))
+
+
+def _workflow_versions(db: Session) -> list[DefinitionVersion]:
+    return list(
+        db.execute(select(DefinitionVersion).where(DefinitionVersion.kind == "workflow")).scalars()
+    )
+
+
+def filtered(
+    *, db: Session, user: User, filters: Filters, now: dt.datetime
+) -> tuple[Select[Case], bool]:
+    """The cases of a list as a query, and whether a typed reference could not be read."""
+    query = visible_cases(user=user)
+    typed = filters.reference.strip()
+    if typed:
+        # A reference names one case wherever it is: tabs and filters do not hide it.
+        reference = references.normalise(typed)
+        if reference is None:
+            return query.where(false()), True
+        return query.where(Case.reference == reference), False
+    if filters.tab == "mine" or (filters.tab == "organisation" and user.role != Role.SUPERVISOR):
+        query = query.where(_mine(user))
+    elif filters.tab == "overdue":
+        query = query.where(overdue_condition(db=db, now=now))
+    if filters.track:
+        query = query.where(Case.track == filters.track)
+    if filters.stage:
+        query = query.where(Case.state == filters.stage)
+    elif filters.tab != "overdue":
+        # Without a stage chosen, a list is of the cases still being worked on.
+        query = query.where(Case.closed_at.is_(None))
+    return query, False
+
+
+def capped_count(*, db: Session, query: Select[Case]) -> tuple[int, bool]:
+    """How many cases the query finds, counting no further than COUNT_CAP (True when more)."""
+    limited = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
+    found = db.execute(select(func.count()).select_from(limited)).scalar_one()
+    return min(found, COUNT_CAP), found > COUNT_CAP
+
+
+def encode_cursor(at: dt.datetime, case_id: str) -> str:
+    """The position after a case, for the next page's URL (a time and an opaque id)."""
+    stamp = at.astimezone(dt.UTC)
+    micros = (stamp - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) // dt.timedelta(microseconds=1)
+    return f"{micros}-{case_id}"
+
+
+def decode_cursor(text: str) -> tuple[dt.datetime, str] | None:
+    """The position a cursor names; None for anything that is not one."""
+    found = _CURSOR.fullmatch(text or "")
+    if found is None:
+        return None
+    try:
+        at = dt.datetime(1970, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=int(found[1]))
+    except OverflowError:
+        return None
+    return at, found[2]
+
+
+def page(
+    *,
+    db: Session,
+    user: User,
+    filters: Filters,
+    after: str = "",
+    now: dt.datetime,
+    size: int | None = None,
+) -> Page:
+    """One page of a list, newest activity first, after the cursor `after` (keyset, no OFFSET)."""
+    size = size or PAGE_SIZE
+    query, bad_reference = filtered(db=db, user=user, filters=filters, now=now)
+    count, capped = capped_count(db=db, query=query)
+    position = decode_cursor(after)
+    if position is not None:
+        at, case_id = position
+        after_row = tuple_(literal(at, UtcDateTime()), literal(case_id, String(32)))
+        query = query.where(tuple_(Case.last_activity_at, Case.id) < after_row)
+    cases = list(
+        db.execute(
+            query.order_by(Case.last_activity_at.desc(), Case.id.desc()).limit(size + 1)
+        ).scalars()
+    )
+    more = len(cases) > size
+    cases = cases[:size]
+    workflows: dict[str, Workflow | None] = {}
+    rows = [_row(db, case, workflows, now) for case in cases]
+    cursor = encode_cursor(cases[-1].last_activity_at, cases[-1].id) if more else None
+    return Page(rows, cursor, count, capped, bad_reference)
+
+
+def _row(db: Session, case: Case, workflows: dict[str, Workflow | None], now: dt.datetime) -> Row:
+    if case.workflow_version_id not in workflows:
+        workflows[case.workflow_version_id] = workflow_of_version(db, case.workflow_version_id)
+    workflow = workflows[case.workflow_version_id]
+    state = workflow.states.get(case.state) if workflow else None
+    days = max(0, (now - case.state_entered_at).days)
+    sla = state.sla_days if state else None
+    return Row(
+        id=case.id,
+        reference=case.reference,
+        track=track_title(workflow),
+        stage=state_label(workflow, case.state),
+        days_in_stage=days,
+        overdue=sla is not None and case.closed_at is None and days > sla,
+        closed=case.closed_at is not None,
+    )
+
+
+def filter_choices(*, db: Session) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The tracks and the stages a list may be filtered by, labelled for the reader."""
+    tracks: list[tuple[str, str]] = []
+    stages: dict[str, str] = {}
+    for _version, workflow in definitions.current_workflows(db=db):
+        tracks.append((workflow.id, track_title(workflow)))
+        for name in workflow.states:
+            stages.setdefault(name, state_label(workflow, name))
+    return tracks, sorted(stages.items(), key=lambda item: item[1])

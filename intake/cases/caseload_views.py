@@ -1,0 +1,85 @@
+"""The caseload lists: my cases, my organisation's, overdue; filters, search, next page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from intake import web
+from intake.accounts.models import User
+from intake.cases import caseload
+from intake.db import DbSession, utcnow
+from intake.i18n import format_number, ngettext
+from intake.i18n import gettext as _
+from intake.security.permissions import Permission, require
+
+router = APIRouter()
+
+CaseViewer = Annotated[User, Depends(require(Permission.CASES_VIEW))]
+
+
+def tab_label(tab: str) -> str:
+    """A list's name in the reader's language."""
+    labels = {
+        "mine": _("My cases"),
+        "organisation": _("My organisation"),
+        "overdue": _("Overdue"),
+    }
+    return labels.get(tab, tab)
+
+
+def shown_count(count: int, capped: bool) -> str:
+    """A count as a person reads it: '1,000+' past the cap."""
+    return format_number(count) + ("+" if capped else "")
+
+
+def count_text(count: int, capped: bool) -> str:
+    """'12 cases', or '1,000+ cases' past the cap."""
+    if capped:
+        return _("%(count)s cases", count=shown_count(count, capped))
+    return ngettext("%(num)s case", "%(num)s cases", count)
+
+
+@router.get("/cases")
+def caseload_page(
+    request: Request,
+    db: DbSession,
+    user: CaseViewer,
+    tab: Annotated[str, Query(max_length=20)] = "mine",
+    stage: Annotated[str, Query(max_length=64)] = "",
+    track: Annotated[str, Query(max_length=64)] = "",
+    q: Annotated[str, Query(max_length=40)] = "",
+    after: Annotated[str, Query(max_length=80)] = "",
+) -> Response:
+    tabs = caseload.tabs_for(user)
+    chosen: caseload.Tab = next((t for t in tabs if t == tab), "mine")
+    filters = caseload.Filters(tab=chosen, stage=stage, track=track, reference=q)
+    now = utcnow()
+    found = caseload.page(db=db, user=user, filters=filters, after=after, now=now)
+    counts = {}
+    for name in tabs:
+        query, _bad = caseload.filtered(
+            db=db, user=user, filters=caseload.Filters(tab=name), now=now
+        )
+        counts[name] = shown_count(*caseload.capped_count(db=db, query=query))
+    tracks, stages = caseload.filter_choices(db=db)
+    kept = {"tab": chosen, "stage": stage, "track": track, "q": q}
+    next_url = None
+    if found.next_cursor:
+        shown = {k: v for k, v in kept.items() if v}
+        next_url = "/cases?" + urlencode({**shown, "after": found.next_cursor})
+    context = {
+        "tabs": [(name, tab_label(name), counts[name]) for name in tabs],
+        "chosen": chosen,
+        "filters": filters,
+        "page": found,
+        "count_text": count_text(found.count, found.capped),
+        "tracks": tracks,
+        "stages": stages,
+        "next_url": next_url,
+        "first_url": "/cases?" + urlencode({k: v for k, v in kept.items() if v}) if after else None,
+    }
+    return web.render(request, "cases/caseload.html", context, block="caseload")

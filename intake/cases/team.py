@@ -1,0 +1,207 @@
+"""A case's team: who is on it, who may join it, assigning and removing people.
+
+Every change reads the case again through intake.cases.access, leaves a history
+row and an audit row; a refused change leaves an audit row and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import Role, User
+from intake.audit import service as audit
+from intake.cases.access import get_visible_case
+from intake.cases.models import Case, CaseTeamMember
+from intake.cases.service import CaseError, NotPermitted, append_history, save_case_change
+from intake.db import utcnow
+from intake.i18n import gettext as _
+from intake.security.permissions import Permission, has_permission
+from intake.workflow.schema import TEAM_FUNCTIONS
+
+
+class TeamError(CaseError):
+    """A team assignment or removal that cannot be made."""
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    """An active team assignment with the person's name, for pages."""
+
+    id: str
+    user_id: str
+    display_name: str
+    function: str
+
+
+def is_on_team(*, db: Session, case: Case, user: User) -> bool:
+    """Whether `user` holds any function on the case's team now."""
+    found = db.execute(
+        select(CaseTeamMember.id)
+        .where(
+            CaseTeamMember.case_id == case.id,
+            CaseTeamMember.user_id == user.id,
+            CaseTeamMember.removed_at.is_(None),
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
+def active_team(*, db: Session, case: Case) -> list[TeamMember]:
+    """Who is on the case's team now, by function then name."""
+    rows = db.execute(
+        select(CaseTeamMember, User.display_name)
+        .join(User, User.id == CaseTeamMember.user_id)
+        .where(CaseTeamMember.case_id == case.id, CaseTeamMember.removed_at.is_(None))
+        .order_by(CaseTeamMember.function, User.display_name)
+    ).all()
+    return [
+        TeamMember(id=m.id, user_id=m.user_id, display_name=name, function=m.function)
+        for m, name in rows
+    ]
+
+
+def team_candidates(*, db: Session, case: Case) -> list[User]:
+    """The active people of the case's organisation who may be put on its team."""
+    return list(
+        db.execute(
+            select(User)
+            .where(
+                User.organisation_id == case.organisation_id,
+                User.active.is_(True),
+                User.role.in_([Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value]),
+            )
+            .order_by(User.display_name)
+        ).scalars()
+    )
+
+
+def _refuse_team(*, db: Session, actor: User, case: Case, action: str, code: str) -> None:
+    audit.record(
+        db=db,
+        action=action,
+        actor_id=actor.id,
+        object_type="case",
+        object_id=case.id,
+        outcome="refused",
+        detail=code,
+    )
+    db.commit()
+
+
+def assign_team_member(
+    *, db: Session, actor: User, case: Case, user_id: str, function: str
+) -> CaseTeamMember:
+    """Put a person of the case's organisation on its team in `function`, and commit."""
+    actor_id, case_id = actor.id, case.id
+    if not has_permission(actor, Permission.TEAM_ASSIGN):
+        raise NotPermitted
+    case = get_visible_case(db=db, user=actor, case_id=case_id)
+    problem = _assignment_problem(db=db, case=case, user_id=user_id, function=function)
+    if problem is not None:
+        code, message = problem
+        _refuse_team(db=db, actor=actor, case=case, action="case.team_assigned", code=code)
+        raise TeamError(message)
+    now = utcnow()
+    member = CaseTeamMember(
+        case_id=case_id,
+        user_id=user_id,
+        function=function,
+        assigned_at=now,
+        assigned_by_id=actor_id,
+    )
+    db.add(member)
+    case.last_activity_at = now
+    save_case_change(db=db)
+    append_history(
+        db=db,
+        case=case,
+        actor=actor,
+        kind="team_assigned",
+        at=now,
+        subject_user_id=user_id,
+        team_function=function,
+    )
+    audit.record(
+        db=db,
+        action="case.team_assigned",
+        actor_id=actor_id,
+        object_type="case",
+        object_id=case_id,
+        detail=f"function={function} member={member.id}",
+    )
+    db.commit()
+    return member
+
+
+def _assignment_problem(
+    *, db: Session, case: Case, user_id: str, function: str
+) -> tuple[str, str] | None:
+    if case.closed_at is not None:
+        return "closed", _("This case is closed.")
+    if function not in TEAM_FUNCTIONS:
+        return "unknown_function", _("Choose a function from the list.")
+    person = db.get(User, user_id[:32]) if user_id else None
+    candidates = {Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value}
+    if (
+        person is None
+        or person.organisation_id != case.organisation_id
+        or not person.active
+        or person.role not in candidates
+    ):
+        # The same words for an unknown id and for someone of another organisation.
+        return "unknown_person", _("Choose a colleague of your organisation from the list.")
+    already = db.execute(
+        select(CaseTeamMember.id).where(
+            CaseTeamMember.case_id == case.id,
+            CaseTeamMember.user_id == user_id,
+            CaseTeamMember.function == function,
+            CaseTeamMember.removed_at.is_(None),
+        )
+    ).first()
+    if already is not None:
+        return "already_assigned", _("This person already has this function on the team.")
+    return None
+
+
+def remove_team_member(*, db: Session, actor: User, case: Case, member_id: str) -> None:
+    """Take an assignment off the case's team (the row is kept, marked removed), and commit."""
+    actor_id, case_id = actor.id, case.id
+    if not has_permission(actor, Permission.TEAM_ASSIGN):
+        raise NotPermitted
+    case = get_visible_case(db=db, user=actor, case_id=case_id)
+    member = db.execute(
+        select(CaseTeamMember).where(
+            CaseTeamMember.id == member_id[:32],
+            CaseTeamMember.case_id == case_id,
+            CaseTeamMember.removed_at.is_(None),
+        )
+    ).scalar_one_or_none()
+    if member is None:
+        _refuse_team(db=db, actor=actor, case=case, action="case.team_removed", code="unknown")
+        raise TeamError(_("This person is no longer on the team."))
+    now = utcnow()
+    member.removed_at = now
+    case.last_activity_at = now
+    save_case_change(db=db)
+    append_history(
+        db=db,
+        case=case,
+        actor=actor,
+        kind="team_removed",
+        at=now,
+        subject_user_id=member.user_id,
+        team_function=member.function,
+    )
+    audit.record(
+        db=db,
+        action="case.team_removed",
+        actor_id=actor_id,
+        object_type="case",
+        object_id=case_id,
+        detail=f"function={member.function} member={member.id}",
+    )
+    db.commit()
