@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Organisation, User
+from intake.audit.models import AuditEvent
 from intake.cases import team
 from intake.cases.access import CaseNotFound, get_visible_case, visible_cases
-from intake.cases.models import Case, CaseTeamMember
+from intake.cases.models import Case, CaseNote, CaseTeamMember
 from intake.db import new_id
 from tests.conftest import login, make_user, page_token
 
@@ -71,11 +72,17 @@ def test_a_disabled_user_sees_nothing(db: Session, world: World) -> None:
     assert list(db.execute(visible_cases(user=supervisor)).scalars()) == []
 
 
-def _expected(role: str, which: str) -> dict[str, int]:
+def _notes(db: Session, case: Case) -> int:
+    return len(db.execute(select(CaseNote.id).where(CaseNote.case_id == case.id)).all())
+
+
+def _expected(role: str, which: str) -> dict[str, int | str]:
+    routes = ("view", "team", "remove", "track", "fire", "note")
     if role == "admin":  # no case permission at all: refused before any lookup
-        return dict.fromkeys(("view", "team", "remove", "track", "fire"), 403)
+        return {**dict.fromkeys(routes, 403), "list": 403}
     visible = SEES.get(role) == which
     found = 404 if not visible else None
+    listed = "listed" if visible else "absent"
     if role.endswith("worker") or role == "owner":
         return {
             "view": found or 200,
@@ -83,9 +90,11 @@ def _expected(role: str, which: str) -> dict[str, int]:
             "remove": 403,
             "track": 403,
             "fire": found or 303,
+            # Notes are for the team: the owner sees the case, not what is written on it.
+            "note": found or (303 if role == "team_worker" else 403),
+            "list": listed,
         }
-    routes = ("view", "team", "remove", "track", "fire")
-    return {key: found or (200 if key == "view" else 303) for key in routes}
+    return {**{key: found or (200 if key == "view" else 303) for key in routes}, "list": listed}
 
 
 @pytest.mark.parametrize("which", ["own", "other"])
@@ -111,7 +120,16 @@ def test_every_case_route_for_every_role(
             assert reload(db, case).row_version == before, (role, path)
         return status
 
-    observed = {"view": client.get(base).status_code}
+    listing = client.get("/cases", params={"q": case.reference})
+    observed: dict[str, int | str] = {
+        "list": listing.status_code
+        if listing.status_code != 200
+        else ("listed" if f'href="/cases/{case.id}"' in listing.text else "absent")
+    }
+    observed["view"] = client.get(base).status_code
+    notes_before = _notes(db, case)
+    observed["note"] = post("/notes", text="seen at the station")
+    assert (_notes(db, case) > notes_before) is (observed["note"] == 303)
     observed["team"] = post("/team", user_id=colleague.id, function="health_specialist")
     added = db.execute(
         select(CaseTeamMember.id).where(
@@ -137,6 +155,17 @@ def test_every_case_route_for_every_role(
     assert final.state.startswith("contact_lost_") is moved
 
 
+def test_intake_routes_for_every_role(client: TestClient, world: World) -> None:
+    for role, user in world.users.items():
+        client.cookies.clear()
+        login(client, user.username)
+        expected = 403 if role == "admin" else 200
+        assert client.get("/intake/new").status_code == expected, role
+        assert client.get(f"/intake/{new_id()}").status_code == (
+            expected if role == "admin" else 404
+        )
+
+
 def test_another_organisations_case_looks_like_a_made_up_id(
     db: Session, client: TestClient, world: World
 ) -> None:
@@ -147,3 +176,10 @@ def test_another_organisations_case_looks_like_a_made_up_id(
     assert foreign.status_code == made_up.status_code == too_long.status_code == 404
     assert foreign.text == made_up.text == too_long.text
     assert world.cases["other"].reference not in foreign.text
+    # Each probe is in the audit trail; a malformed id is not copied into it.
+    probes = db.execute(
+        select(AuditEvent.object_id)
+        .where(AuditEvent.detail == "not_found", AuditEvent.outcome == "refused")
+        .order_by(AuditEvent.id)
+    ).scalars()
+    assert list(probes) == [world.cases["other"].id, made_up.request.url.path[7:], ""]
