@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,6 +131,8 @@ class Tracks:
         for version, workflow in definitions.current_workflows(db=db):
             self.by_version[version.id] = workflow
             self.display[workflow.id] = workflow
+            older = definitions.versions(db=db, kind="workflow", key=version.key)
+            self.load(db=db, version_ids=[v.id for v in older])
         self.load(db=db, version_ids=version_ids)
 
     def load(self, *, db: Session, version_ids: Iterable[str | None]) -> None:
@@ -170,6 +172,15 @@ class Tracks:
         workflow = self.by_version.get(version_id or "")
         return workflow is not None and state in workflow.states and workflow.states[state].final
 
+    def stages_with_sla(self) -> list[tuple[str, str]]:
+        """Every (version id, stage) pair that has sla_days."""
+        return [
+            (version_id, name)
+            for version_id, workflow in self.by_version.items()
+            for name, state in workflow.states.items()
+            if state.sla_days is not None
+        ]
+
     def sla_days(self, version_id: str, state: str) -> int | None:
         """The stage's expected maximum stay in the case's own workflow version."""
         workflow = self.by_version.get(version_id)
@@ -203,32 +214,39 @@ def _overdue_condition(
     return or_(*terms) if terms else false()
 
 
-def _grouped_open(
-    *, db: Session, user: User, where: ColumnElement[bool] | None = None
-) -> dict[tuple[str, str, str], int]:
-    query = _open(user)
-    if where is not None:
-        query = query.where(where)
+def _grouped(
+    *, db: Session, user: User, overdue: ColumnElement[bool]
+) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    # One pass over the organisation's cases gives open, overdue and closed
+    # counts per (version, track, stage): each scan costs as much as the rest.
+    is_open = Case.closed_at.is_(None)
     rows = db.execute(
-        query.with_only_columns(Case.workflow_version_id, Case.track, Case.state, func.count())
+        visible_cases(user=user)
+        .with_only_columns(
+            Case.workflow_version_id,
+            Case.track,
+            Case.state,
+            func.sum(case((is_open, 1), else_=0)),
+            func.sum(case((and_(is_open, overdue), 1), else_=0)),
+            func.sum(case((is_open, 0), else_=1)),
+        )
         .group_by(Case.workflow_version_id, Case.track, Case.state)
         .order_by(None)
     ).all()
-    return {(v, t, s): n for v, t, s, n in rows}
+    return {(v, t, s): (int(o), int(d), int(c)) for v, t, s, o, d, c in rows}
 
 
 def open_by_stage(
     *,
     tracks: Tracks,
-    counts: Mapping[tuple[str, str, str], int],
-    overdue: Mapping[tuple[str, str, str], int],
+    counts: Mapping[tuple[str, str, str], tuple[int, int, int]],
 ) -> list[TrackCounts]:
-    """Open and overdue counts per track and stage, from grouped (version, track, state) counts."""
+    """Open and overdue counts per track and open stage, from (version, track, stage) groups."""
     per_track: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for (_v, track, state), n in counts.items():
-        per_track[track][state][0] += n
-    for (_v, track, state), n in overdue.items():
-        per_track[track][state][1] += n
+    for (_v, track, state), (opened, overdue, _closed) in counts.items():
+        if opened:
+            per_track[track][state][0] += opened
+            per_track[track][state][1] += overdue
     result = []
     for track in tracks.track_order(per_track):
         stages = per_track[track]
@@ -342,55 +360,54 @@ def week_starts(*, now: dt.datetime, timezone: str, weeks: int = WEEKS) -> list[
     return [dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC) for day in days]
 
 
-def _per_week(
-    *, db: Session, user: User, column: InstrumentedAttribute[Any], starts: Sequence[dt.datetime]
-) -> dict[int, int]:
-    # The CASE puts each row in its week inside SQL; grouping by a column of a
-    # subquery keeps PostgreSQL from seeing two different bound expressions.
-    bucket = case(
-        *[(column >= start, index) for index, start in reversed(list(enumerate(starts)))],
-        else_=None,
-    )
+def weekly(*, db: Session, user: User, now: dt.datetime, timezone: str) -> list[Week]:
+    """Cases opened and cases closed in each of the last WEEKS weeks (one pass, in SQL)."""
+    starts = week_starts(now=now, timezone=timezone)
+
+    def bucket(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
+        newest_first = reversed(list(enumerate(starts)))
+        return case(*[(column >= start, index) for index, start in newest_first], else_=None)
+
+    # Grouping by columns of a subquery keeps PostgreSQL from seeing the CASE's
+    # bound values as two different expressions in SELECT and GROUP BY.
     inner = (
         visible_cases(user=user)
-        .where(column >= starts[0])
-        .with_only_columns(bucket.label("week"))
+        .where(or_(Case.created_at >= starts[0], Case.closed_at >= starts[0]))
+        .with_only_columns(
+            bucket(Case.created_at).label("opened"), bucket(Case.closed_at).label("closed")
+        )
         .subquery()
     )
-    rows = db.execute(select(inner.c.week, func.count()).group_by(inner.c.week)).all()
-    return {int(week): n for week, n in rows if week is not None}
-
-
-def weekly(*, db: Session, user: User, now: dt.datetime, timezone: str) -> list[Week]:
-    """Cases opened and cases closed in each of the last WEEKS weeks."""
-    starts = week_starts(now=now, timezone=timezone)
-    opened = _per_week(db=db, user=user, column=Case.created_at, starts=starts)
-    closed = _per_week(db=db, user=user, column=Case.closed_at, starts=starts)
+    rows = db.execute(
+        select(inner.c.opened, inner.c.closed, func.count()).group_by(
+            inner.c.opened, inner.c.closed
+        )
+    ).all()
+    opened: dict[int, int] = defaultdict(int)
+    closed: dict[int, int] = defaultdict(int)
+    for opened_in, closed_in, n in rows:
+        if opened_in is not None:
+            opened[int(opened_in)] += n
+        if closed_in is not None:
+            closed[int(closed_in)] += n
     zone = ZoneInfo(timezone)
     return [
-        Week(start.astimezone(zone).date(), opened.get(i, 0), closed.get(i, 0))
-        for i, start in enumerate(starts)
+        Week(start.astimezone(zone).date(), opened[i], closed[i]) for i, start in enumerate(starts)
     ]
-
-
-def closed_total(*, db: Session, user: User) -> int:
-    """Closed cases, all time."""
-    query = visible_cases(user=user).where(Case.closed_at.is_not(None))
-    return db.execute(query.with_only_columns(func.count()).order_by(None)).scalar_one()
 
 
 def dashboard(*, db: Session, user: User, now: dt.datetime, timezone: str) -> Dashboard:
     """The figures of the cases `user` may see (a supervisor: their organisation's)."""
-    counts = _grouped_open(db=db, user=user)
-    tracks = Tracks(db=db, version_ids={v for v, _t, _s in counts})
-    condition = _overdue_condition(tracks, ((v, s) for v, _t, s in counts), now)
-    overdue = _grouped_open(db=db, user=user, where=condition)
-    medians = stage_medians(db=db, user=user, tracks=tracks, now=now)
+    # Every stored version of every track is known before counting, so the
+    # overdue rule of each is in the one counting query.
+    tracks = Tracks(db=db)
+    condition = _overdue_condition(tracks, tracks.stages_with_sla(), now)
+    counts = _grouped(db=db, user=user, overdue=condition)
     return Dashboard(
-        tracks=tuple(open_by_stage(tracks=tracks, counts=counts, overdue=overdue)),
-        overdue_total=sum(overdue.values()),
+        tracks=tuple(open_by_stage(tracks=tracks, counts=counts)),
+        overdue_total=sum(overdue for _o, overdue, _c in counts.values()),
         overdue=tuple(overdue_cases(db=db, user=user, tracks=tracks, condition=condition, now=now)),
-        medians=tuple(medians),
+        medians=tuple(stage_medians(db=db, user=user, tracks=tracks, now=now)),
         weeks=tuple(weekly(db=db, user=user, now=now, timezone=timezone)),
-        closed_total=closed_total(db=db, user=user),
+        closed_total=sum(closed for _o, _d, closed in counts.values()),
     )
