@@ -14,9 +14,9 @@ from starlette.types import Message, Receive, Scope, Send
 
 from intake import web
 from intake.accounts import views as account_views
+from intake.admin import views as admin_views
 from intake.cases import dashboard_views
 from intake.cases import views as case_views
-from intake.admin import views as admin_views
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
 from intake.forms import views as form_views
@@ -167,9 +167,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(account_views.router)
     app.include_router(form_views.router)
+    app.include_router(admin_views.router)
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
-    app.include_router(admin_views.router)
     _install_error_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(RequestLocale, timezone=settings.timezone)
