@@ -21,7 +21,7 @@ from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
 from intake.forms import views as form_views
 from intake.i18n import gettext as _
-from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
+from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, SqliteConcurrency
 from intake.security import csrf
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 
@@ -171,6 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
     _install_error_handlers(app)
+    app.add_middleware(
+        SqliteConcurrency, serialize_writes=settings.database_url.startswith("sqlite")
+    )
     app.add_middleware(CatchAll)
     app.add_middleware(RequestLocale, timezone=settings.timezone)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -9,8 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -31,15 +33,34 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for SQLite (the embedded default) or PostgreSQL."""
     if url.startswith("sqlite"):
+        if ":memory:" not in url:
+            # A connection waiting for SQLite's write lock would hold a pool slot;
+            # opening a file connection is cheap, so none are pooled.
+            kwargs.setdefault("poolclass", NullPool)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling breaks SAVEPOINT; SQLAlchemy's
         # documented fix is to turn it off and emit BEGIN ourselves.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+# Set for requests that change state (see intake.middleware.SqliteConcurrency).
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "intake_write_intent", default=False
+)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A transaction that reads and then writes fails at once with "database is
+    # locked" when another writer committed in between: waiting cannot help
+    # it. Requests that change state therefore take SQLite's single write lock
+    # up front (IMMEDIATE) and queue on busy_timeout; reading requests begin
+    # deferred so they run side by side under WAL.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -49,7 +70,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers go on while one writer commits; busy_timeout makes a
     # second writer wait instead of failing at once.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 

@@ -6,10 +6,13 @@ routes, and a body over the cap is refused while it streams in.
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from intake import i18n
+from intake import db, i18n
 
 LANGUAGE_COOKIE = "intake_lang"
 
@@ -154,6 +157,65 @@ class RequestLocale:
             i18n.set_locale(_locale_from_scope(scope))
             i18n.set_timezone(self.timezone)
         await self.app(scope, receive, send)
+
+
+class SqliteConcurrency:
+    """Keep SQLite's one-writer rule from refusing people.
+
+    SQLite lets one transaction write at a time. State-changing requests are
+    therefore queued here, before they take a worker thread: a request holding
+    the write lock moves between worker threads (dependencies, route, clean-up),
+    and requests blocked inside SQLite waiting for that lock would otherwise
+    fill every thread and starve it. Their transactions also take the lock up
+    front (db.write_intent). Reading requests run side by side; one that still
+    met "database is locked" (it wrote a session touch or an audit row after
+    reading while a write committed) is run again from the start: it has sent
+    nothing and changed nothing, so repeating it is safe. On PostgreSQL this
+    middleware only marks the intent.
+    """
+
+    attempts = 5
+
+    def __init__(self, app: ASGIApp, *, serialize_writes: bool) -> None:
+        self.app = app
+        self.serialize_writes = serialize_writes
+        self._write_lock: asyncio.Lock | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        reading = scope["method"] in ("GET", "HEAD")
+        token = db.write_intent.set(not reading)
+        try:
+            if reading:
+                await self._with_retries(scope, receive, send)
+            elif self.serialize_writes:
+                if self._write_lock is None:
+                    self._write_lock = asyncio.Lock()
+                async with self._write_lock:
+                    await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            db.write_intent.reset(token)
+
+    async def _with_retries(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for attempt in range(1, self.attempts + 1):
+            started = False
+
+            async def tracking_send(message: Message) -> None:
+                nonlocal started
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+
+            try:
+                await self.app(scope, receive, tracking_send)
+                return
+            except OperationalError as exc:
+                if started or attempt == self.attempts or "locked" not in str(exc):
+                    raise
+            await asyncio.sleep(0.05 * attempt)
 
 
 def client_address(scope: Scope) -> str:
