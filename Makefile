@@ -31,7 +31,7 @@ catalogs: install
 # Refresh the template and the catalogs after changing any translatable text.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-location --omit-header -o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete --init-missing
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 lint:
 	$(BIN)/ruff check intake tests bench
