@@ -82,43 +82,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def serve_with_begin_immediate(port: int) -> None:
-    """Run the app with SQLite write transactions opened by BEGIN IMMEDIATE (an experiment).
-
-    The application opens every SQLite transaction with a plain BEGIN. Two
-    requests that both read and then write can then meet SQLITE_BUSY on the
-    write at once, which busy_timeout does not wait out (the reader's snapshot
-    is stale). BEGIN IMMEDIATE takes the write lock first, so they queue instead.
-    """
-    import uvicorn
-    from sqlalchemy import create_engine, event
-
-    from intake import app, db
-
-    original = db.make_engine
-
-    def make_engine(url: str, **kwargs: object) -> object:
-        if not url.startswith("sqlite"):
-            return original(url, **kwargs)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
-        event.listen(engine, "connect", db._sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        return engine
-
-    app.make_engine = make_engine
-    uvicorn.run(app.create_app, factory=True, host="127.0.0.1", port=port, log_level="warning")
-
-
 @contextmanager
-def serve(settings: Settings, *, begin_immediate: bool = False) -> Iterator[str]:
+def serve(settings: Settings) -> Iterator[str]:
     """The real application in a uvicorn child process; yields its base URL."""
     port = _free_port()
     env = {**os.environ, **_seed.environment_for(settings)}
-    if begin_immediate:
-        command = [sys.executable, __file__, "--serve-begin-immediate", str(port)]
-    else:
-        command = [sys.executable, "-m", "uvicorn", "intake.app:create_app", "--factory"]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    command = [sys.executable, "-m", "uvicorn", "intake.app:create_app", "--factory"]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -205,9 +175,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(
-    database_url: str, label: str, clients: int, rounds: int, *, begin_immediate: bool = False
-) -> bool:
+def run(database_url: str, label: str, clients: int, rounds: int) -> bool:
     """One installation under load; prints its figures and says whether all held."""
     with tempfile.TemporaryDirectory() as folder:
         settings = _seed.settings_for(Path(folder), database_url)
@@ -218,7 +186,7 @@ def run(
                 _seed.make_user(db, organisation="Bench NGO", role="outreach_worker", username=name)
         report = Report()
         with (
-            serve(settings, begin_immediate=begin_immediate) as base,
+            serve(settings) as base,
             ThreadPoolExecutor(max_workers=clients) as pool,
         ):
             # Signed in one after the other: concurrent sign-ins are not what is measured.
@@ -256,24 +224,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--sqlite-begin-immediate",
-        action="store_true",
-        help="also run SQLite with write transactions opened by BEGIN IMMEDIATE",
-    )
-    parser.add_argument("--serve-begin-immediate", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_begin_immediate:
-        serve_with_begin_immediate(args.serve_begin_immediate)
-        return 0
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         ok = run(url, "SQLite", args.clients, args.rounds)
-    if args.sqlite_begin_immediate:
-        with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-            label = "SQLite, BEGIN IMMEDIATE (experiment)"
-            ok = run(url, label, args.clients, args.rounds, begin_immediate=True) and ok
     pg = os.environ.get("INTAKE_BENCH_DATABASE_URL", "")
     if pg:
         with _seed.postgres_schema(pg) as url:
