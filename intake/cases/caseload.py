@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    exists,
     false,
     func,
     literal,
@@ -30,9 +31,9 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import Role, User
 from intake.cases import references
-from intake.cases.access import owned_or_on_team, visible_cases
+from intake.cases.access import visible_cases
 from intake.cases.labels import state_label, track_title, workflow_of_version
-from intake.cases.models import Case
+from intake.cases.models import Case, CaseTeamMember
 from intake.db import UtcDateTime
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
@@ -86,7 +87,12 @@ def tabs_for(user: User) -> list[Tab]:
 
 
 def _mine(user: User) -> ColumnElement[bool]:
-    return Case.id.in_(owned_or_on_team(user=user))
+    on_team = exists().where(
+        CaseTeamMember.case_id == Case.id,
+        CaseTeamMember.user_id == user.id,
+        CaseTeamMember.removed_at.is_(None),
+    )
+    return or_(Case.owner_id == user.id, on_team)
 
 
 def overdue_condition(*, db: Session, now: dt.datetime) -> ColumnElement[bool]:
