@@ -154,9 +154,50 @@ def filtered(
 
 def capped_count(*, db: Session, query: Select[Case]) -> tuple[int, bool]:
     """How many cases the query finds, counting no further than COUNT_CAP (True when more)."""
-    limited = query.with_only_columns(Case.id).order_by(None).limit(COUNT_CAP + 1).subquery()
-    found = db.execute(select(func.count()).select_from(limited)).scalar_one()
+    found = _count_up_to(db, query, COUNT_CAP + 1)
     return min(found, COUNT_CAP), found > COUNT_CAP
+
+
+def _count_up_to(db: Session, query: Select[Case], limit: int) -> int:
+    limited = query.with_only_columns(Case.id).order_by(None).limit(limit).subquery()
+    return int(db.execute(select(func.count()).select_from(limited)).scalar_one())
+
+
+def _is_personal(user: User, filters: Filters) -> bool:
+    # A worker's every list, and a supervisor's "mine", hold only the user's cases.
+    return not filters.reference.strip() and (user.role != Role.SUPERVISOR or filters.tab == "mine")
+
+
+def _personal_parts(query: Select[Case], user: User) -> tuple[Select[Case], Select[Case]]:
+    """A personal list as two disjoint parts, each read from its own index.
+
+    Filtering an organisation's cases one by one for "owned or on the team"
+    costs as much as the organisation is large. The cases a user owns come in
+    activity order from the (owner, activity) index; the few more they are on
+    the team of come from the team index. Both stay inside `query`, the scoped one.
+    """
+    on_team = select(CaseTeamMember.case_id).where(
+        CaseTeamMember.user_id == user.id, CaseTeamMember.removed_at.is_(None)
+    )
+    return (
+        query.where(Case.owner_id == user.id),
+        query.where(Case.owner_id != user.id, Case.id.in_(on_team)),
+    )
+
+
+def list_count(
+    *, db: Session, user: User, filters: Filters, query: Select[Case]
+) -> tuple[int, bool]:
+    """The capped count of a list built by `filtered` with these filters."""
+    if not _is_personal(user, filters):
+        return capped_count(db=db, query=query)
+    found = sum(_count_up_to(db, part, COUNT_CAP + 1) for part in _personal_parts(query, user))
+    return min(found, COUNT_CAP), found > COUNT_CAP
+
+
+def _newest(db: Session, query: Select[Case], limit: int) -> list[Case]:
+    ordered = query.order_by(Case.last_activity_at.desc(), Case.id.desc()).limit(limit)
+    return list(db.execute(ordered).scalars())
 
 
 def encode_cursor(at: dt.datetime, case_id: str) -> str:
@@ -190,17 +231,20 @@ def page(
     """One page of a list, newest activity first, after the cursor `after` (keyset, no OFFSET)."""
     size = size or PAGE_SIZE
     query, bad_reference = filtered(db=db, user=user, filters=filters, now=now)
-    count, capped = capped_count(db=db, query=query)
+    count, capped = list_count(db=db, user=user, filters=filters, query=query)
     position = decode_cursor(after)
     if position is not None:
         at, case_id = position
         after_row = tuple_(literal(at, UtcDateTime()), literal(case_id, String(32)))
         query = query.where(tuple_(Case.last_activity_at, Case.id) < after_row)
-    cases = list(
-        db.execute(
-            query.order_by(Case.last_activity_at.desc(), Case.id.desc()).limit(size + 1)
-        ).scalars()
-    )
+    if _is_personal(user, filters):
+        merged = [
+            case for part in _personal_parts(query, user) for case in _newest(db, part, size + 1)
+        ]
+        merged.sort(key=lambda case: (case.last_activity_at, case.id), reverse=True)
+        cases = merged[: size + 1]
+    else:
+        cases = _newest(db, query, size + 1)
     more = len(cases) > size
     cases = cases[:size]
     workflows: dict[str, Workflow | None] = {}

@@ -61,10 +61,11 @@ def caseload_page(
     found = caseload.page(db=db, user=user, filters=filters, after=after, now=now)
     counts = {}
     for name in tabs:
-        query, _bad = caseload.filtered(
-            db=db, user=user, filters=caseload.Filters(tab=name), now=now
+        tab_filters = caseload.Filters(tab=name)
+        query, _bad = caseload.filtered(db=db, user=user, filters=tab_filters, now=now)
+        counts[name] = shown_count(
+            *caseload.list_count(db=db, user=user, filters=tab_filters, query=query)
         )
-        counts[name] = shown_count(*caseload.capped_count(db=db, query=query))
     tracks, stages = caseload.filter_choices(db=db)
     kept = {"tab": chosen, "stage": stage, "track": track, "q": q}
     next_url = None
