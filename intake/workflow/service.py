@@ -239,6 +239,42 @@ def _fire_once(
     case.state_entered_at = now
     case.last_activity_at = now
     case.closed_at = now if workflow.states[result.new_state].final else None
+    _save_stage_change(
+        db=db,
+        case=case,
+        user=user,
+        action=action,
+        history=_StageChange("transition", now, result.previous_state, result.new_state),
+        trigger=trigger,
+        reason=reason or "",
+        detail=f"trigger={trigger}",
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class _StageChange:
+    kind: str  # the history row's kind
+    at: dt.datetime
+    from_state: str
+    to_state: str
+
+
+def _save_stage_change(
+    *,
+    db: Session,
+    case: Case,
+    user: User,
+    action: str,
+    history: _StageChange,
+    trigger: str = "",
+    reason: str,
+    detail: str,
+) -> None:
+    """Write a changed case (409 and an audited refusal if it changed meanwhile), its
+    history row and its audit row, and commit."""
+    # Read before the write: a conflict rolls back and expires the loaded rows.
+    user_id, case_id = user.id, case.id
     try:
         cases.save_case_change(db=db)
     except ConflictError:
@@ -248,23 +284,17 @@ def _fire_once(
         db=db,
         case=case,
         actor=user,
-        kind="transition",
-        at=now,
+        kind=history.kind,
+        at=history.at,
         trigger=trigger,
-        from_state=result.previous_state,
-        to_state=result.new_state,
-        reason=reason or "",
+        from_state=history.from_state,
+        to_state=history.to_state,
+        reason=reason,
     )
     audit.record(
-        db=db,
-        action=action,
-        actor_id=user_id,
-        object_type="case",
-        object_id=case_id,
-        detail=f"trigger={trigger}",
+        db=db, action=action, actor_id=user_id, object_type="case", object_id=case_id, detail=detail
     )
     db.commit()
-    return result
 
 
 def change_track(
@@ -302,31 +332,16 @@ def change_track(
     previous_state = case.state
     case.track, case.workflow_version_id, case.state = workflow.id, version.id, state
     case.state_entered_at = case.last_activity_at = now
-    try:
-        cases.save_case_change(db=db)
-    except ConflictError:
-        _audit_refusal(db=db, action=action, user_id=user_id, case_id=case_id, detail="conflict")
-        raise
     # The track left is the one of the row before; this row names the new version.
-    cases.append_history(
+    _save_stage_change(
         db=db,
         case=case,
-        actor=user,
-        kind="track_changed",
-        at=now,
-        from_state=previous_state,
-        to_state=state,
-        reason=reason,
-    )
-    audit.record(
-        db=db,
+        user=user,
         action=action,
-        actor_id=user_id,
-        object_type="case",
-        object_id=case_id,
+        history=_StageChange("track_changed", now, previous_state, state),
+        reason=reason,
         detail=f"track={workflow.id} state={state}",
     )
-    db.commit()
     return case
 
 
