@@ -22,29 +22,22 @@ from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
-from intake.expressions import ValueType
+from intake.forms.loader import load_form
 from intake.workflow.engine import CaseFacts, fire
 from intake.workflow.loader import load_workflow
 from intake.workflow.machine import CaseModel, FireContext, machine_for
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 TEAM = frozenset({"social_worker", "psychologist", "pedagogue", "law_enforcement_liaison"})
+FORMS_DIR = WORKFLOWS.parent / "forms"
+# The shipped forms, loaded as the application loads them: the fields the
+# tracks' conditions read, with their types.
 FORMS = {
-    "consent": {"given": ValueType.BOOLEAN},
-    "first_contact": {
-        "gender": ValueType.TEXT,
-        "age_years": ValueType.NUMBER,
-        "birth_date": ValueType.DATE,
-        "safety_risk": ValueType.TEXT,
-    },
-    "urgent_needs": {"needs": ValueType.LIST},
-    "housing_placement": {"placed_on": ValueType.DATE},
-    "psychological_assessment": {"summary": ValueType.TEXT},
-    "reintegration_plan": {"goals": ValueType.TEXT},
-    "safe_return_plan": {"country": ValueType.TEXT},
-    "guardian": {"kind": ValueType.TEXT},
-    "best_interests": {"decision": ValueType.TEXT},
-    "family_assessment": {"recommendation": ValueType.TEXT},
+    form.id: form.variable_types()
+    for form in (
+        load_form(path.read_text(encoding="utf-8"), file=str(path))
+        for path in sorted(FORMS_DIR.glob("*.yaml"))
+    )
 }
 
 
