@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from intake.admin import diagram
 from intake.cases.models import Case
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
@@ -31,6 +30,7 @@ from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
 from intake.forms.models import FormDraft
 from intake.i18n import gettext as _
+from intake.workflow import diagram
 from intake.workflow.loader import parse_track
 
 KINDS: tuple[Kind, ...] = ("form", "workflow")
