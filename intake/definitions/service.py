@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from intake.definitions.yaml_source import DefinitionProblems, Problem, load_yam
 from intake.expressions import ValueType
 from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
+from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 from intake.workflow.loader import check_track_set, load_workflow
 
@@ -54,6 +55,8 @@ class Checked:
     declared_version: int
     text: str
     parsed: Any
+    file: str = ""
+    compiled: Any = None
 
 
 def digest(text: str) -> str:
@@ -147,31 +150,37 @@ def compiled_form(version: DefinitionVersion) -> FormDefinition:
     return _form_from_text(version.source_text, file=_file_name(version))
 
 
-def form_fields(*, db: Session) -> dict[str, Mapping[str, ValueType]]:
-    """What workflow expressions may read: every current form's fields and their types."""
-    return {
-        version.key: compiled_form(version).variable_types()
-        for version in latest_of_kind(db=db, kind="form")
-    }
-
-
-def form_choices(*, db: Session) -> dict[str, frozenset[str]]:
-    """The choice names of every current form's select fields, as 'form.field'."""
-    return {
-        f"{version.key}.{field}": names
-        for version in latest_of_kind(db=db, kind="form")
-        for field, names in compiled_form(version).choice_names().items()
-    }
-
-
-def _load_workflow(*, db: Session, text: str, file: str) -> Workflow:
-    forms = latest_of_kind(db=db, kind="form")
-    key = ("workflow", digest(text), *sorted(f"{v.key}:{v.digest}" for v in forms))
+def _load_workflow(*, db: Session, text: str, file: str, forms: _FormSet | None = None) -> Workflow:
+    forms = forms or _published_forms(db=db)
+    key = ("workflow", digest(text), *sorted(f"{k}:{d}" for k, d in forms.digests.items()))
     return _cached(
         key,
-        lambda: load_workflow(
-            text, file=file, forms=form_fields(db=db), choices=form_choices(db=db)
-        ),
+        lambda: load_workflow(text, file=file, forms=forms.fields(), choices=forms.choices()),
+    )
+
+
+@dataclass
+class _FormSet:
+    """The forms a set of tracks is checked against, with the digest of each text."""
+
+    compiled: dict[str, FormDefinition]
+    digests: dict[str, str]
+
+    def fields(self) -> dict[str, Mapping[str, ValueType]]:
+        return {key: form.variable_types() for key, form in self.compiled.items()}
+
+    def choices(self) -> dict[str, frozenset[str]]:
+        return {
+            f"{key}.{field}": names
+            for key, form in self.compiled.items()
+            for field, names in form.choice_names().items()
+        }
+
+
+def _published_forms(*, db: Session) -> _FormSet:
+    found = latest_of_kind(db=db, kind="form")
+    return _FormSet(
+        compiled={v.key: compiled_form(v) for v in found}, digests={v.key: v.digest for v in found}
     )
 
 
@@ -192,17 +201,77 @@ def current_workflows(*, db: Session) -> list[tuple[DefinitionVersion, Workflow]
 
 
 def check(*, db: Session, kind: Kind, text: str, file: str) -> Checked:
-    """Run every check on a text; raise DefinitionProblems listing each problem."""
-    source = load_yaml(text, file=file)
-    if kind == "form":
-        form = _form_from_text(text, file=file)
-        return Checked(kind, form.id, form.version, text, source.data)
-    workflow = _load_workflow(db=db, text=text, file=file)
-    others = [wf for version, wf in current_workflows(db=db) if version.key != workflow.id]
-    problems = check_track_set([*others, workflow])
+    """Run every check on a text, also against every other published definition."""
+    return check_set(db=db, texts=[(kind, text, file)])[0]
+
+
+def check_set(*, db: Session, texts: Sequence[tuple[Kind, str, str]]) -> list[Checked]:
+    """Check (kind, text, file) triples as the next published set; raise DefinitionProblems.
+
+    Every path that publishes (sync, editor, upload, rollback) comes here, so a
+    form that would break a published track (a field its condition reads
+    removed, say) is refused just as a broken track is.
+    """
+    problems: list[Problem] = []
+    forms = _published_forms(db=db)
+    checked: list[Checked] = []
+    for kind, text, file in sorted(texts, key=lambda item: item[0] != "form"):
+        try:
+            source = load_yaml(text, file=file)
+            compiled: FormDefinition | Workflow
+            if kind == "form":
+                compiled = _form_from_text(text, file=file)
+                forms.compiled[compiled.id] = compiled
+                forms.digests[compiled.id] = digest(text)
+            else:
+                compiled = _load_workflow(db=db, text=text, file=file, forms=forms)
+        except DefinitionProblems as exc:
+            problems += exc.problems
+            continue
+        checked.append(
+            Checked(kind, compiled.id, compiled.version, text, source.data, file, compiled)
+        )
+    if not problems:
+        problems += _published_track_problems(db=db, forms=forms, checked=checked)
     if problems:
         raise DefinitionProblems(problems)
-    return Checked(kind, workflow.id, workflow.version, text, source.data)
+    return checked
+
+
+def _published_track_problems(
+    *, db: Session, forms: _FormSet, checked: list[Checked]
+) -> list[Problem]:
+    """Each published track not being replaced, against the new forms; then the tracks as a set."""
+    problems: list[Problem] = []
+    tracks = {c.key: c.compiled for c in checked if c.kind == "workflow"}
+    forms_changed = [c for c in checked if c.kind == "form"]
+    for version in latest_of_kind(db=db, kind="workflow"):
+        if version.key in tracks:
+            continue
+        try:
+            tracks[version.key] = _load_workflow(
+                db=db, text=version.source_text, file=_file_name(version), forms=forms
+            )
+        except DefinitionProblems as exc:
+            problems += [_breaks(version, problem, forms_changed) for problem in exc.problems]
+    if not problems:
+        problems += check_track_set(list(tracks.values()))
+    return problems
+
+
+def _breaks(version: DefinitionVersion, problem: Problem, forms: list[Checked]) -> Problem:
+    """A published track's problem, placed at the form's id when one form is being changed."""
+    message = _(
+        "the published track '%(key)s' would break (%(file)s, line %(line)s): %(problem)s",
+        key=version.key,
+        file=_file_name(version),
+        line=problem.line,
+        problem=problem.message,
+    )
+    if len(forms) != 1:
+        return Problem(problem.file, problem.line, problem.column, message)
+    line, column = load_yaml(forms[0].text, file=forms[0].file).position(("id",))
+    return Problem(forms[0].file, line, column, message)
 
 
 def publish(
@@ -217,18 +286,28 @@ def publish(
 ) -> DefinitionVersion:
     """Check `text` and store it as the next version of its definition (text kept as written)."""
     checked = check(db=db, kind=kind, text=text, file=file)
-    newest = latest(db=db, kind=kind, key=checked.key)
-    if newest is not None and newest.digest == digest(text) and not allow_unchanged:
+    version = _store(db=db, checked=checked, actor=actor, note=note, force=allow_unchanged)
+    if version is None:
         raise UnchangedDefinition
+    return version
+
+
+def _store(
+    *, db: Session, checked: Checked, actor: User | None, note: str, force: bool = False
+) -> DefinitionVersion | None:
+    """Store a checked text as the next version; None when it equals the newest one."""
+    newest = latest(db=db, kind=checked.kind, key=checked.key)
+    if newest is not None and newest.digest == digest(checked.text) and not force:
+        return None
     version = DefinitionVersion(
-        kind=kind,
+        kind=checked.kind,
         key=checked.key,
         number=(newest.number + 1) if newest else 1,
         declared_version=checked.declared_version,
-        source_text=text,
+        source_text=checked.text,
         parsed=checked.parsed,
-        digest=digest(text),
-        source_name=Path(file).name[:200],
+        digest=digest(checked.text),
+        source_name=Path(checked.file).name[:200],
         published_by_id=actor.id if actor else None,
         note=note[:200],
     )
@@ -240,7 +319,7 @@ def publish(
         raise PublishConflict from exc
     audit.record(
         db=db,
-        action=f"definition.published.{kind}",
+        action=f"definition.published.{checked.kind}",
         actor_id=actor.id if actor else None,
         object_type="definition_version",
         object_id=version.id,
@@ -251,31 +330,25 @@ def publish(
 def sync_files(
     *, db: Session, forms_dir: Path = FORMS_DIR, workflows_dir: Path = WORKFLOWS_DIR
 ) -> list[DefinitionVersion]:
-    """Publish every file in forms/ and workflows/ whose text changed; all or nothing."""
-    published: list[DefinitionVersion] = []
-    problems: list[Problem] = []
+    """Publish every file in forms/ and workflows/ whose text changed; all or nothing.
+
+    The files are checked together, with whatever else is published, as the set
+    they will form: a form and the track that reads it may change in one sync.
+    """
+    texts: list[tuple[Kind, str, str]] = []
     for kind, folder in (("form", forms_dir), ("workflow", workflows_dir)):
         for path in sorted(folder.glob("*.yaml")):
             text = path.read_text(encoding="utf-8")
-            try:
-                published.append(
-                    publish(
-                        db=db,
-                        kind=kind,  # type: ignore[arg-type]
-                        text=text,
-                        file=f"{folder.name}/{path.name}",
-                        actor=None,
-                        note="synced from file",
-                    )
-                )
-            except UnchangedDefinition:
-                continue
-            except DefinitionProblems as exc:
-                problems.extend(exc.problems)
-        # Workflows are checked against the forms just published.
-        db.flush()
-    if problems:
+            texts.append((kind, text, f"{folder.name}/{path.name}"))  # type: ignore[arg-type]
+    try:
+        checked = check_set(db=db, texts=texts)
+    except DefinitionProblems:
         db.rollback()
-        raise DefinitionProblems(problems)
+        raise
+    published = [
+        version
+        for item in checked
+        if (version := _store(db=db, checked=item, actor=None, note="synced from file"))
+    ]
     db.commit()
     return published
