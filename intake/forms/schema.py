@@ -14,11 +14,26 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+# Every count and length has a generous bound: a definition that parses must still
+# be one a phone can fill and a person can submit (versions fit the database column).
+MAX_VERSION = 2_147_483_647
+MAX_LANGUAGES = 20
+MAX_TEXT = 5_000
+MAX_EXPRESSION = 2_000
+MAX_PAGES = 50
+MAX_FIELDS = 200
+MAX_CHOICES = 500
+MAX_CHOICE_LISTS = 100
+MAX_ATTRIBUTES = 20
+MAX_REPEAT_ROWS = 100
+
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+Expression = Annotated[str, StringConstraints(max_length=MAX_EXPRESSION)]
 # Per-language text: {en: "Name", lt: "Vardas", ru: "Имя"}.
-Translated = dict[str, str]
-DefaultValue = str | int | float | bool | list[str]
+Translated = Annotated[dict[str, Text], Field(max_length=MAX_LANGUAGES)]
+DefaultValue = Text | int | float | bool | Annotated[list[Text], Field(max_length=MAX_CHOICES)]
 
 
 class FieldType(StrEnum):
@@ -47,8 +62,9 @@ class ChoiceSchema(_Strict):
 
     name: Name = Field(description="Stored value; lowercase letters, digits and _")
     label: Translated = Field(description="Shown text, per language")
-    attributes: dict[Name, str] = Field(
+    attributes: dict[Name, Annotated[str, StringConstraints(max_length=200)]] = Field(
         default_factory=dict,
+        max_length=MAX_ATTRIBUTES,
         description="Extra values a choice_filter can read as choice.<key> (cascading selects)",
     )
 
@@ -60,29 +76,39 @@ class FieldSchema(_Strict):
     type: FieldType
     label: Translated | None = Field(default=None, description="The question, per language")
     hint: Translated | None = Field(default=None, description="Help under the question")
-    required: bool | str = Field(
+    required: bool | Expression = Field(
         default=False, description="true, false, or an expression that makes it required"
     )
-    constraint: str | None = Field(
+    constraint: Expression | None = Field(
         default=None, description="Expression that must be true for an answer; '.' is the answer"
     )
     constraint_message: Translated | None = None
-    relevant: str | None = Field(
+    relevant: Expression | None = Field(
         default=None, description="Expression: the question is asked only when it is true"
     )
     default: DefaultValue | None = None
-    choices: list[ChoiceSchema] | None = Field(default=None, description="Inline options")
+    choices: list[ChoiceSchema] | None = Field(
+        default=None, max_length=MAX_CHOICES, description="Inline options"
+    )
     choice_list: Name | None = Field(default=None, description="A name from choice_lists")
-    choice_filter: str | None = Field(
+    choice_filter: Expression | None = Field(
         default=None,
         description="Expression deciding which options are offered; 'choice' is the option's"
         " name and choice.<key> its attributes",
     )
     sensitive: bool = Field(default=False, description="Encrypted at rest, shown only to need")
-    calculation: str | None = Field(default=None, description="Expression of a calculate field")
-    fields: list[FieldSchema] | None = Field(default=None, description="Fields of a repeat")
-    min: int | None = Field(default=None, ge=0, description="Fewest rows of a repeat")
-    max: int | None = Field(default=None, ge=1, le=100, description="Most rows of a repeat")
+    calculation: Expression | None = Field(
+        default=None, description="Expression of a calculate field"
+    )
+    fields: list[FieldSchema] | None = Field(
+        default=None, max_length=MAX_FIELDS, description="Fields of a repeat"
+    )
+    min: int | None = Field(
+        default=None, ge=0, le=MAX_REPEAT_ROWS, description="Fewest rows of a repeat"
+    )
+    max: int | None = Field(
+        default=None, ge=1, le=MAX_REPEAT_ROWS, description="Most rows of a repeat"
+    )
 
 
 class PageSchema(_Strict):
@@ -90,19 +116,23 @@ class PageSchema(_Strict):
 
     name: Name
     title: Translated
-    relevant: str | None = Field(
+    relevant: Expression | None = Field(
         default=None, description="Expression: the page is shown only when it is true"
     )
-    fields: list[FieldSchema] = Field(min_length=1)
+    fields: list[FieldSchema] = Field(min_length=1, max_length=MAX_FIELDS)
 
 
 class FormSchema(_Strict):
     """A form definition: one per file."""
 
     id: Name
-    version: int = Field(ge=1)
-    languages: list[LanguageCode] = Field(min_length=1, description="First is the default")
+    version: int = Field(ge=1, le=MAX_VERSION)
+    languages: list[LanguageCode] = Field(
+        min_length=1, max_length=MAX_LANGUAGES, description="First is the default"
+    )
     title: Translated
     description: Translated | None = None
-    choice_lists: dict[Name, list[ChoiceSchema]] = Field(default_factory=dict)
-    pages: list[PageSchema] = Field(min_length=1)
+    choice_lists: dict[Name, Annotated[list[ChoiceSchema], Field(max_length=MAX_CHOICES)]] = Field(
+        default_factory=dict, max_length=MAX_CHOICE_LISTS
+    )
+    pages: list[PageSchema] = Field(min_length=1, max_length=MAX_PAGES)

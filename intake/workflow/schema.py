@@ -16,12 +16,20 @@ TEAM_FUNCTIONS = frozenset(
     {"social_worker", "psychologist", "health_specialist", "pedagogue", "law_enforcement_liaison"}
 )
 ANY_STATE = "*"
+# Generous bounds: a track that parses must still fit the database (version) and a page.
+MAX_VERSION = 2_147_483_647
+MAX_PRIORITY = 1_000_000
+MAX_LANGUAGES = 20
+MAX_STATES = 200
+MAX_TRANSITIONS = 1_000
+MAX_NAMES = 100
 
 # Names end up in URLs, HTML ids and transitions' own tables: keep them plain.
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,62}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Labels = dict[LanguageCode, Text]
+Labels = Annotated[dict[LanguageCode, Text], Field(max_length=MAX_LANGUAGES)]
+Names = Annotated[list[Name], Field(max_length=MAX_NAMES)]
 
 
 class _Strict(BaseModel):
@@ -32,9 +40,9 @@ class StateDefinition(_Strict):
     """One stage of a track."""
 
     label: Labels
-    forms: list[Name] = Field(default_factory=list)
+    forms: Names = Field(default_factory=list)
     sla_days: Annotated[int, Field(gt=0, le=3650)] | None = None
-    team: list[Name] = Field(default_factory=list)
+    team: Names = Field(default_factory=list)
     final: bool = False
 
 
@@ -42,14 +50,14 @@ class TransitionDefinition(_Strict):
     """A move between stages, and who may make it under which conditions."""
 
     trigger: Name
-    source: Name | Literal["*"] | list[Name]
+    source: Name | Literal["*"] | Names
     dest: Name
     label: Labels
     # Deny by default: a transition that names no role can be fired by nobody.
-    roles: list[Name] = Field(default_factory=list)
-    requires_forms: list[Name] = Field(default_factory=list)
+    roles: Names = Field(default_factory=list)
+    requires_forms: Names = Field(default_factory=list)
     condition: Text | None = None
-    requires_team: list[Name] = Field(default_factory=list)
+    requires_team: Names = Field(default_factory=list)
     requires_reason: bool = False
 
 
@@ -57,11 +65,13 @@ class TrackDefinition(_Strict):
     """A whole track: its stages and the moves between them."""
 
     id: Name
-    version: Annotated[int, Field(ge=1)]
-    languages: Annotated[list[LanguageCode], Field(min_length=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSION)]
+    languages: Annotated[list[LanguageCode], Field(min_length=1, max_length=MAX_LANGUAGES)]
     title: Labels
     applies_when: Text | None = None
-    priority: int = 0
+    priority: Annotated[int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)] = 0
     initial: Name
-    states: Annotated[dict[Name, StateDefinition], Field(min_length=1)]
-    transitions: list[TransitionDefinition] = Field(default_factory=list)
+    states: Annotated[dict[Name, StateDefinition], Field(min_length=1, max_length=MAX_STATES)]
+    transitions: Annotated[list[TransitionDefinition], Field(max_length=MAX_TRANSITIONS)] = Field(
+        default_factory=list
+    )
