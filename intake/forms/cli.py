@@ -11,7 +11,12 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from intake.definitions.yaml_source import DefinitionProblems, Problem
+from intake.definitions.yaml_source import (
+    DefinitionProblems,
+    Problem,
+    definition_paths,
+    problem_lines,
+)
 from intake.forms.loader import load_form
 from intake.forms.schema import FormSchema
 
@@ -24,10 +29,10 @@ def default_form_paths() -> list[str]:
 
 
 def check_paths(paths: list[str]) -> list[Problem]:
-    """Every problem of every file in `paths` (an unreadable file is one problem)."""
+    """Every problem of every file in `paths`, a directory meaning its YAML files."""
     problems: list[Problem] = []
     seen_ids: dict[str, str] = {}
-    for path in paths:
+    for path in definition_paths(paths):
         try:
             text = Path(path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -49,13 +54,13 @@ def check_paths(paths: list[str]) -> list[Problem]:
 def check_command(paths: list[str], *, out: TextIO | None = None) -> int:
     """Print each problem as file:line:column: message; 0 when every form is sound."""
     out = out or sys.stdout
-    chosen = paths or default_form_paths()
+    chosen = definition_paths(paths or default_form_paths())
     if not chosen:
         print("no form definitions to check", file=out)
         return 1
     problems = check_paths(chosen)
-    for problem in problems:
-        print(problem, file=out)
+    for line in problem_lines(problems):
+        print(line, file=out)
     if not problems:
         print(f"{len(chosen)} form definition(s) checked, no problems", file=out)
     return 1 if problems else 0

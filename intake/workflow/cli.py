@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from intake.definitions.yaml_source import DefinitionProblems
+from intake.definitions.yaml_source import DefinitionProblems, definition_paths, problem_lines
 from intake.workflow.diagram import mermaid_diagram
 from intake.workflow.files import default_paths, load_track_files
 from intake.workflow.loader import FormFields, parse_track
@@ -18,15 +18,15 @@ def check_command(
     choices: Mapping[str, Collection[str]] | None = None,
 ) -> int:
     """Print every problem as file:line:column: message; return 1 if there was any."""
-    chosen = paths or default_paths()
+    chosen = definition_paths(paths or default_paths())
     if not chosen:
         print("no workflow files found")
         return 1
     try:
         workflows = load_track_files(chosen, forms=forms, choices=choices)
     except DefinitionProblems as refused:
-        for problem in refused.problems:
-            print(problem)
+        for line in problem_lines(refused.problems):
+            print(line)
         return 1
     print(f"{len(workflows)} workflow definition(s) are valid")
     return 0
