@@ -26,14 +26,15 @@ from intake.definitions.yaml_source import (
     Problem,
     load_yaml,
 )
+from intake.filling.models import FormDraft
 from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
-from intake.forms.models import FormDraft
 from intake.i18n import gettext as _
 from intake.workflow import diagram
 from intake.workflow.loader import parse_track
 
 KINDS: tuple[Kind, ...] = ("form", "workflow")
+MAX_VERSION_NUMBER = 2_147_483_647  # the largest number the version column holds
 UPLOAD_SUFFIXES = (".yaml", ".yml")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -194,7 +195,9 @@ def _summary(
 def version_by_number(
     *, db: Session, kind: Kind, key: str, number: int
 ) -> DefinitionVersion | None:
-    """One version of a definition by its number."""
+    """One version of a definition by its number (None for a number no version can have)."""
+    if not 1 <= number <= MAX_VERSION_NUMBER:
+        return None  # a number beyond the column would overflow the query, not miss
     return db.execute(
         select(DefinitionVersion).where(
             DefinitionVersion.kind == kind,

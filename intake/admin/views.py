@@ -20,7 +20,11 @@ from intake.admin.migration_views import router as migration_router
 from intake.db import DbSession
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict, UnchangedDefinition
-from intake.definitions.yaml_source import MAX_DEFINITION_BYTES, DefinitionProblems
+from intake.definitions.yaml_source import (
+    MAX_DEFINITION_BYTES,
+    MAX_SHOWN_PROBLEMS,
+    DefinitionProblems,
+)
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, require
 
@@ -83,6 +87,7 @@ def _catalogue_page(
         "errors": errors or [],
         "problems": problems or [],
         "max_kb": MAX_DEFINITION_BYTES // 1024,
+        "problem_limit": MAX_SHOWN_PROBLEMS,
     }
     return web.render(request, "admin/definitions.html", context, status_code=status_code)
 
@@ -295,5 +300,6 @@ def _editor(
         "review": review,
         "base": summary.newest.version.number if base is None else base,
         "errors": errors or [],
+        "problem_limit": MAX_SHOWN_PROBLEMS,
     }
     return web.render(request, "admin/editor.html", context, status_code=status_code, block=block)
