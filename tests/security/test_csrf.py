@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from tests.conftest import login, page_token
+from tests.conftest import csrf_from, login, page_token
 
 
 def _user_count(db: Session) -> int:
@@ -121,3 +121,21 @@ def test_logout_needs_a_token(client: TestClient, admin: User) -> None:
     login(client, admin.username)
     assert client.post("/logout").status_code == 403
     assert client.get("/").status_code == 200  # still signed in
+
+
+def test_the_token_is_masked_afresh_in_every_response(client: TestClient) -> None:
+    first = csrf_from(client.get("/login").text)
+    second = csrf_from(client.get("/login").text)
+    assert first != second  # same cookie, same secret: only the mask differs
+    for token in (first, second):
+        response = client.post("/language", data={"locale": "en", "csrf_token": token})
+        assert response.status_code == 303
+
+
+def test_a_masked_token_altered_anywhere_is_refused(client: TestClient) -> None:
+    token = csrf_from(client.get("/login").text)
+    for position in (0, 40, len(token) - 2):
+        swapped = "A" if token[position] != "A" else "B"
+        altered = token[:position] + swapped + token[position + 1 :]
+        response = client.post("/language", data={"locale": "en", "csrf_token": altered})
+        assert response.status_code == 403
