@@ -13,6 +13,7 @@ from jinja2_fragments import render_block
 from intake import i18n
 from intake.security import csrf
 from intake.security.permissions import has_permission
+from intake.static_assets import static_url
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -62,6 +63,7 @@ def make_environment() -> Environment:
     env.globals["has_permission"] = has_permission
     env.globals["role_label"] = role_label
     env.globals["kind_label"] = kind_label
+    env.globals["static_url"] = static_url
     return env
 
 
