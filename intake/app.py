@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,8 +24,8 @@ from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
 from intake.forms import views as form_views
 from intake.i18n import gettext as _
-from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, SqliteConcurrency
-from intake.security import csrf
+from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
+from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
 
@@ -152,18 +155,33 @@ class CatchAll:
             await response(scope, receive, send)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Worker threads and PostgreSQL connections are sized together (intake.db).
+    settings: Settings = app.state.settings
+    to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
+    yield
+    app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The application, wired for `settings` (read from the environment by default)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="intake",
+        lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(csrf_protect)],
     )
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    passwords.limit_checks_at_once(settings.password_checks_at_once)
+    app.state.engine = make_engine(
+        settings.database_url,
+        write_wait_seconds=settings.write_wait_seconds,
+        pool_size=settings.worker_threads,
+    )
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticAssets(STATIC_DIR), name="static")
     app.include_router(account_views.router)
@@ -172,9 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
     _install_error_handlers(app)
-    app.add_middleware(
-        SqliteConcurrency, serialize_writes=settings.database_url.startswith("sqlite")
-    )
+    app.add_middleware(WriteDiscipline, max_in_flight=settings.max_requests_in_flight)
     app.add_middleware(CatchAll)
     app.add_middleware(RequestLocale, timezone=settings.timezone)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     login_account_max_failures: int = Field(default=5, ge=1)
     login_client_max_failures: int = Field(default=30, ge=1)
     login_client_window_minutes: int = Field(default=15, ge=1)
+    # The write discipline (intake.db): how long a request may wait for SQLite's
+    # one write lock, or for a PostgreSQL connection, before it is answered 503.
+    write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Worker threads for database work; the PostgreSQL pool has as many connections,
+    # so no thread ever waits for a connection held by a request waiting for a thread.
+    worker_threads: int = Field(default=40, ge=2, le=400)
+    # Requests in flight beyond this are answered 503 at once instead of queueing.
+    max_requests_in_flight: int = Field(default=400, ge=10)
+    # Password checks (argon2id, 64 MiB each) that may run at once; 0 means one per core.
+    password_checks_at_once: int = Field(default=0, ge=0, le=64)
     default_locale: str = "en"
     timezone: str = "UTC"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -159,49 +158,43 @@ class RequestLocale:
         await self.app(scope, receive, send)
 
 
-class SqliteConcurrency:
-    """Keep SQLite's one-writer rule from refusing people.
+class WriteDiscipline:
+    """The request side of the one write discipline (the database side is intake.db).
 
-    SQLite lets one transaction write at a time. State-changing requests are
-    therefore queued here, before they take a worker thread: a request holding
-    the write lock moves between worker threads (dependencies, route, clean-up),
-    and requests blocked inside SQLite waiting for that lock would otherwise
-    fill every thread and starve it. Their transactions also take the lock up
-    front (db.write_intent). Reading requests run side by side; one that still
-    met "database is locked" (it wrote a session touch or an audit row after
-    reading while a write committed) is run again from the start: it has sent
-    nothing and changed nothing, so repeating it is safe. On PostgreSQL this
-    middleware only marks the intent.
+    A state-changing request marks its intent, so its transaction takes SQLite's write
+    lock up front (BEGIN IMMEDIATE) for that transaction only: never while its body is
+    read, its password hashed or its page rendered. A request that cannot have the lock
+    (or, on PostgreSQL, a connection) within the bound is answered 503 with Retry-After;
+    so is any request beyond the in-flight cap, at once, instead of queueing without end.
+    A reading request that met a busy database (it wrote an audit row after reading
+    while another transaction committed) has sent and changed nothing, and is run again.
     """
 
-    attempts = 5
+    read_attempts = 4
 
-    def __init__(self, app: ASGIApp, *, serialize_writes: bool) -> None:
+    def __init__(self, app: ASGIApp, *, max_in_flight: int) -> None:
         self.app = app
-        self.serialize_writes = serialize_writes
-        self._write_lock: asyncio.Lock | None = None
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.in_flight >= self.max_in_flight:
+            await _busy(scope, send)
+            return
         reading = scope["method"] in ("GET", "HEAD")
         token = db.write_intent.set(not reading)
+        self.in_flight += 1
         try:
-            if reading:
-                await self._with_retries(scope, receive, send)
-            elif self.serialize_writes:
-                if self._write_lock is None:
-                    self._write_lock = asyncio.Lock()
-                async with self._write_lock:
-                    await self.app(scope, receive, send)
-            else:
-                await self.app(scope, receive, send)
+            await self._run(scope, receive, send, attempts=self.read_attempts if reading else 1)
         finally:
+            self.in_flight -= 1
             db.write_intent.reset(token)
 
-    async def _with_retries(self, scope: Scope, receive: Receive, send: Send) -> None:
-        for attempt in range(1, self.attempts + 1):
+    async def _run(self, scope: Scope, receive: Receive, send: Send, *, attempts: int) -> None:
+        for attempt in range(1, attempts + 1):
             started = False
 
             async def tracking_send(message: Message) -> None:
@@ -212,10 +205,30 @@ class SqliteConcurrency:
             try:
                 await self.app(scope, receive, tracking_send)
                 return
-            except OperationalError as exc:
-                if started or attempt == self.attempts or "locked" not in str(exc):
+            except Exception as exc:
+                if started or not db.is_busy_error(exc):
                     raise
+                if attempt == attempts:
+                    await _busy(scope, send)
+                    return
             await asyncio.sleep(0.05 * attempt)
+
+
+async def _busy(scope: Scope, send: Send) -> None:
+    i18n.set_locale(_locale_from_scope(scope))
+    body = i18n.gettext("The server is busy. Nothing was changed. Try again in a moment.").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"2"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def client_address(scope: Scope) -> str:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,96 +13,10 @@ from intake.config import Settings
 from intake.db import utcnow
 from intake.i18n import gettext as _
 from intake.security import passwords, sessions
-from intake.security.models import ClientThrottle
-
-# Lock an account for 1, 2, 4 ... minutes after repeated failures, at most an hour.
-_MAX_LOCK = dt.timedelta(hours=1)
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done; the message is for the person."""
-
-
-@dataclass(frozen=True)
-class SignIn:
-    user: User
-    token: str
-
-
-def _client_key(settings: Settings, client_address: str) -> str:
-    # Addresses are personal data: only a keyed hash is kept.
-    return hmac.new(
-        settings.secret_key.encode(), f"client:{client_address}".encode(), hashlib.sha256
-    ).hexdigest()
-
-
-def _client_blocked(*, db: Session, settings: Settings, key: str, now: dt.datetime) -> bool:
-    row = db.get(ClientThrottle, key)
-    if row is None:
-        return False
-    window = dt.timedelta(minutes=settings.login_client_window_minutes)
-    if now - row.window_start >= window:
-        return False
-    return row.failures >= settings.login_client_max_failures
-
-
-def _count_client_failure(*, db: Session, settings: Settings, key: str, now: dt.datetime) -> None:
-    row = db.get(ClientThrottle, key, with_for_update=True)
-    window = dt.timedelta(minutes=settings.login_client_window_minutes)
-    if row is None:
-        db.add(ClientThrottle(client_key=key, window_start=now, failures=1))
-    elif now - row.window_start >= window:
-        row.window_start, row.failures = now, 1
-    else:
-        row.failures += 1
-
-
-def _count_account_failure(*, user: User, settings: Settings, now: dt.datetime) -> None:
-    user.failed_logins += 1
-    over = user.failed_logins - settings.login_account_max_failures
-    if over >= 0:
-        user.locked_until = now + min(dt.timedelta(minutes=2**over), _MAX_LOCK)
-
-
-def sign_in(
-    *, db: Session, settings: Settings, username: str, password: str, client_address: str
-) -> SignIn | None:
-    """Check credentials and open a new session; None for any failure, whatever its cause."""
-    now = utcnow()
-    key = _client_key(settings, client_address)
-    name = username.strip().lower()[:64]
-    user = db.execute(
-        select(User).where(User.username == name).with_for_update(of=User)
-    ).scalar_one_or_none()
-    # The hash is always verified, even when the answer is already known, so
-    # timing tells nothing about whether the account exists or is locked.
-    password_ok = passwords.verify_password(user.password_hash if user else None, password)
-    blocked = _client_blocked(db=db, settings=settings, key=key, now=now)
-    locked = user is not None and user.locked_until is not None and user.locked_until > now
-    if user is None or not user.active or not password_ok or blocked or locked:
-        _count_client_failure(db=db, settings=settings, key=key, now=now)
-        if user is not None and not locked:
-            _count_account_failure(user=user, settings=settings, now=now)
-        audit.record(
-            db=db,
-            action="auth.sign_in",
-            actor_id=user.id if user else None,
-            object_type="user",
-            object_id=user.id if user else "",
-            outcome="refused",
-        )
-        db.commit()
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    token = sessions.start_session(db=db, user=user, settings=settings)
-    audit.record(
-        db=db, action="auth.sign_in", actor_id=user.id, object_type="user", object_id=user.id
-    )
-    db.commit()
-    return SignIn(user=user, token=token)
 
 
 def sign_out(*, db: Session, user: User, token: str) -> None:

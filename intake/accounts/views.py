@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from intake import i18n, web
-from intake.accounts import service
+from intake.accounts import service, signin
 from intake.accounts.models import OrganisationKind, Role, User
 from intake.db import DbSession
 from intake.i18n import gettext as _
@@ -65,7 +65,7 @@ def login(
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
     settings = request.app.state.settings
-    result = service.sign_in(
+    result = signin.sign_in(
         db=db,
         settings=settings,
         username=username,

@@ -2,18 +2,24 @@
 
 argon2id above OWASP's floor (19 MiB, t=2, p=1). Verification runs in the
 route's worker thread (routes are plain `def`, which FastAPI runs in its
-thread pool), never on the event loop.
+thread pool), never on the event loop, and never inside a database transaction
+(it would hold SQLite's write lock for its whole ~0.2 s).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from intake.db import ServerBusy
 from intake.i18n import gettext as _
 
 MIN_LENGTH = 12
@@ -23,6 +29,29 @@ HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=1)
 
 # Verified against when the username is unknown, so both paths cost the same.
 _DUMMY_HASH = HASHER.hash("dummy password that no account has")
+
+# Each check takes 64 MiB and a core for ~0.2 s: at most this many run at once, so a
+# burst of sign-ins costs bounded memory and leaves cores for everyone else. The
+# others wait up to _SLOT_WAIT_SECONDS, then are answered 503 (ServerBusy).
+_SLOT_WAIT_SECONDS = 10.0
+_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+def limit_checks_at_once(count: int) -> None:
+    """Set how many password checks may run at once (0: one per core)."""
+    global _slots
+    _slots = threading.BoundedSemaphore(count or max(1, os.cpu_count() or 1))
+
+
+@contextmanager
+def _slot() -> Iterator[None]:
+    slots = _slots
+    if not slots.acquire(timeout=_SLOT_WAIT_SECONDS):
+        raise ServerBusy
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 @cache
@@ -57,7 +86,8 @@ def policy_problems(password: str, *, username: str = "") -> list[str]:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
-    return HASHER.hash(normalise(password))
+    with _slot():
+        return HASHER.hash(normalise(password))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
@@ -65,7 +95,9 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
     if len(password) > MAX_LENGTH * 4:
         return False
     try:
-        return HASHER.verify(stored_hash or _DUMMY_HASH, normalise(password)) and bool(stored_hash)
+        with _slot():
+            verified = HASHER.verify(stored_hash or _DUMMY_HASH, normalise(password))
+        return verified and bool(stored_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from intake.accounts.models import Role, User
-from intake.db import get_db
+from intake.db import DbSession
 from intake.i18n import set_locale
 from intake.security import sessions
 from intake.security.csrf import SAFE_METHODS
@@ -96,9 +96,10 @@ def require(
     A user still holding a one-time password reaches only the routes marked
     `while_password_change_pending` (changing it, signing out)."""
 
-    async def dependency(request: Request, db: Annotated[Session, Depends(get_db)]) -> User:
-        # The database work runs in a worker thread; the locale is set here, in
-        # the request's own context, so the route's thread inherits it.
+    async def dependency(request: Request, db: DbSession) -> User:
+        # The lookup runs in a worker thread, in a transaction of its own that takes
+        # no write lock and is over before the route begins; the locale is set here,
+        # in the request's own context, so the route's thread inherits it.
         user = await run_in_threadpool(_authenticate, request, db)
         if request.method not in SAFE_METHODS and request.state.csrf_binding != "session":
             # A token from before sign-in does not authorise acting as the user.
