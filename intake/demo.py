@@ -18,6 +18,9 @@ DEMO_USERS = [
     ("supervisor", "Supervisor", "supervisor", "Demo NGO Vilnius"),
     ("admin", "Administrator", "admin", "Demo NGO Vilnius"),
     ("kaunas", "Kaunas Supervisor", "supervisor", "Demo Municipality Kaunas"),
+    ("kaunas-admin", "Kaunas Administrator", "admin", "Demo Municipality Kaunas"),
+    # Organisations and their administrators only; sees no case and no other user.
+    ("installation", "Installation Administrator", "installation_admin", "Demo NGO Vilnius"),
 ]
 
 

@@ -22,6 +22,9 @@ class Role(StrEnum):
     OUTREACH_WORKER = "outreach_worker"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # Runs the installation: organisations and their administrators, never case data.
+    # Created from the command line only.
+    INSTALLATION_ADMIN = "installation_admin"
 
 
 class Organisation(Base):
@@ -33,6 +36,8 @@ class Organisation(Base):
     country: Mapped[str] = mapped_column(String(2), default="LT")
     # How another organisation reaches this one's coordinator (shown in overlap warnings).
     contact: Mapped[str] = mapped_column(String(300), default="")
+    # A deactivated organisation's users are disabled and none can be enabled or added.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -48,6 +53,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A one-time password is waiting to be made and handed over by a supervisor,
+    # because the administrator who asked for it must not learn it.
+    handover_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)

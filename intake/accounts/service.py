@@ -41,6 +41,7 @@ def change_password(
         raise AccountError(" ".join(problems))
     user.password_hash = passwords.hash_password(new)
     user.must_change_password = False
+    user.handover_pending = False
     user.password_changed_at = utcnow()
     sessions.end_all_sessions(db=db, user_id=user.id)
     token = sessions.start_session(db=db, user=user, settings=settings)
@@ -77,9 +78,11 @@ def create_user(
     password: str | None,
     actor: User | None = None,
     locale: str | None = None,
+    hand_over: bool = False,
 ) -> tuple[User, str | None]:
     """Create a user. Without a password, a one-time secret is made (returned once) that
-    must be changed at first sign-in."""
+    must be changed at first sign-in; with `hand_over`, none is returned and the user
+    waits for a supervisor to make and hand over their one-time password."""
     name = username.strip().lower()
     if not name or len(name) > 64 or not all(c.isalnum() or c in "._-" for c in name):
         raise AccountError(
@@ -97,6 +100,8 @@ def create_user(
         problems = passwords.policy_problems(password, username=name)
         if problems:
             raise AccountError(" ".join(problems))
+    # A random password nobody is told: unusable until the hand-over.
+    withheld = hand_over and one_time is not None
     user = User(
         username=name,
         display_name=display_name.strip()[:200] or name,
@@ -104,6 +109,7 @@ def create_user(
         organisation_id=organisation.id,
         password_hash=passwords.hash_password(password),
         must_change_password=one_time is not None,
+        handover_pending=withheld,
         locale=locale,
     )
     db.add(user)
@@ -114,9 +120,10 @@ def create_user(
         actor_id=actor.id if actor else None,
         object_type="user",
         object_id=user.id,
+        detail=f"role={user.role}",
     )
     db.commit()
-    return user, one_time
+    return user, None if withheld else one_time
 
 
 def generate_one_time_secret() -> str:
@@ -125,23 +132,27 @@ def generate_one_time_secret() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
-def reset_password(*, db: Session, actor: User, user: User) -> str:
-    """Replace the password with a one-time secret and end the user's sessions."""
+def reset_password(
+    *, db: Session, actor: User | None, user: User, hand_over: bool = False
+) -> str | None:
+    """Replace the password with a one-time secret and end the user's sessions; with
+    `hand_over` the secret is not returned (a supervisor makes the next one)."""
     secret = generate_one_time_secret()
     user.password_hash = passwords.hash_password(secret)
     user.must_change_password = True
+    user.handover_pending = hand_over
     user.failed_logins = 0
     user.locked_until = None
     sessions.end_all_sessions(db=db, user_id=user.id)
     audit.record(
         db=db,
         action="user.password_reset",
-        actor_id=actor.id,
+        actor_id=actor.id if actor else None,
         object_type="user",
         object_id=user.id,
     )
     db.commit()
-    return secret
+    return None if hand_over else secret
 
 
 def set_active(*, db: Session, actor: User | None, user: User, active: bool) -> None:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from intake import i18n, web
-from intake.accounts import service, signin
-from intake.accounts.models import OrganisationKind, Role, User
+from intake.accounts import administration, organisation_views, service, signin
+from intake.accounts.models import Role, User
 from intake.db import DbSession
 from intake.i18n import gettext as _
 from intake.middleware import LANGUAGE_COOKIE, client_address
@@ -30,6 +30,19 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
     response.set_cookie(
         sessions.cookie_name(settings),
         token,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="lax",
+        path="/",
+    )
+
+
+def _delete_session_cookie(request: Request, response: Response) -> None:
+    # A browser drops a cookie only when deleted with the attributes it was set with;
+    # a `__Host-` cookie without `Secure` is ignored altogether.
+    settings = request.app.state.settings
+    response.delete_cookie(
+        sessions.cookie_name(settings),
         httponly=True,
         secure=settings.cookie_secure,
         samesite="lax",
@@ -89,7 +102,7 @@ def logout(request: Request, db: DbSession, user: PasswordOwner) -> Response:
     settings = request.app.state.settings
     service.sign_out(db=db, user=user, token=request.cookies[sessions.cookie_name(settings)])
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    _delete_session_cookie(request, response)
     return response
 
 
@@ -160,6 +173,7 @@ def choose_language(
 def _users_page(
     request: Request,
     db: DbSession,
+    admin: User,
     *,
     errors: list[str] | None = None,
     notice: str | None = None,
@@ -170,10 +184,10 @@ def _users_page(
         request,
         "accounts/users.html",
         {
-            "users": service.list_users(db=db),
-            "organisations": service.list_organisations(db=db),
-            "roles": [r.value for r in Role],
-            "kinds": [k.value for k in OrganisationKind],
+            "users": administration.manageable_users(db=db, actor=admin),
+            "organisations": administration.organisations_for(db=db, actor=admin),
+            "roles": administration.creatable_roles(admin),
+            "choose_organisation": admin.role == Role.INSTALLATION_ADMIN,
             "errors": errors or [],
             "notice": notice,
             "secret": secret,
@@ -183,16 +197,39 @@ def _users_page(
     )
 
 
-def _target(db: DbSession, user_id: str) -> User:
-    target = service.find_user(db=db, user_id=user_id[:32])
-    if target is None:
-        raise HTTPException(status_code=404)
-    return target
+def _target(db: DbSession, admin: User, user_id: str) -> User:
+    try:
+        return administration.managed_user(db=db, actor=admin, user_id=user_id)
+    except administration.NotManaged:
+        raise HTTPException(status_code=404) from None
+
+
+def _issued_notice(issued: administration.Issued, *, reset: bool) -> str:
+    name = issued.user.username
+    done = (
+        _("The password of %(name)s was reset and their sessions ended.", name=name)
+        if reset
+        else _("User %(name)s created.", name=name)
+    )
+    if issued.channel == administration.Channel.ACTOR:
+        how = _("Give them this one-time password:")
+    elif issued.channel == administration.Channel.SUPERVISOR:
+        how = _(
+            "A supervisor of their organisation makes their one-time password "
+            "and hands it over in person."
+        )
+    else:
+        how = _(
+            "Their organisation has no supervisor yet: the operator makes their one-time "
+            "password on the server with “intake users reset %(name)s”.",
+            name=name,
+        )
+    return f"{done} {how}"
 
 
 @router.get("/admin/users")
 def users_page(request: Request, db: DbSession, admin: UserAdmin) -> Response:
-    return _users_page(request, db)
+    return _users_page(request, db, admin)
 
 
 @router.post("/admin/users")
@@ -203,80 +240,68 @@ def create_user(
     username: Annotated[str, Form(max_length=64)] = "",
     display_name: Annotated[str, Form(max_length=200)] = "",
     role: Annotated[str, Form(max_length=20)] = "",
-    organisation: Annotated[str, Form(max_length=200)] = "",
-    kind: Annotated[str, Form(max_length=20)] = OrganisationKind.NGO.value,
+    organisation_id: Annotated[str, Form(max_length=32)] = "",
 ) -> Response:
-    if not organisation.strip():
-        return _users_page(request, db, errors=[_("Name the organisation.")], status_code=422)
-    if kind not in {k.value for k in OrganisationKind}:
-        kind = OrganisationKind.OTHER.value
     try:
-        org = service.get_or_create_organisation(db=db, name=organisation.strip(), kind=kind)
-        new_user, secret = service.create_user(
+        issued = administration.create_account(
             db=db,
+            actor=admin,
             username=username,
             display_name=display_name,
             role=role,
-            organisation=org,
-            password=None,
-            actor=admin,
+            organisation_id=organisation_id,
         )
     except service.AccountError as exc:
         db.rollback()
-        return _users_page(request, db, errors=[str(exc)], status_code=422)
+        return _users_page(request, db, admin, errors=[str(exc)], status_code=422)
     return _users_page(
-        request,
-        db,
-        notice=_(
-            "User %(name)s created. Give them this one-time password:", name=new_user.username
-        ),
-        secret=secret,
+        request, db, admin, notice=_issued_notice(issued, reset=False), secret=issued.secret
     )
 
 
 @router.post("/admin/users/{user_id}/disable")
 def disable_user(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
-    target = _target(db, user_id)
+    target = _target(db, admin, user_id)
     try:
-        service.set_active(db=db, actor=admin, user=target, active=False)
+        administration.set_account_active(db=db, actor=admin, user=target, active=False)
     except service.AccountError as exc:
-        return _users_page(request, db, errors=[str(exc)], status_code=422)
+        return _users_page(request, db, admin, errors=[str(exc)], status_code=422)
     return _users_page(
-        request, db, notice=_("%(name)s is disabled and signed out.", name=target.username)
+        request, db, admin, notice=_("%(name)s is disabled and signed out.", name=target.username)
     )
 
 
 @router.post("/admin/users/{user_id}/enable")
 def enable_user(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
-    target = _target(db, user_id)
-    service.set_active(db=db, actor=admin, user=target, active=True)
-    return _users_page(request, db, notice=_("%(name)s is enabled.", name=target.username))
+    target = _target(db, admin, user_id)
+    try:
+        administration.set_account_active(db=db, actor=admin, user=target, active=True)
+    except service.AccountError as exc:
+        return _users_page(request, db, admin, errors=[str(exc)], status_code=422)
+    return _users_page(request, db, admin, notice=_("%(name)s is enabled.", name=target.username))
 
 
 @router.post("/admin/users/{user_id}/reset-password")
 def reset_password(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
-    target = _target(db, user_id)
-    secret = service.reset_password(db=db, actor=admin, user=target)
+    target = _target(db, admin, user_id)
+    issued = administration.reset_account(db=db, actor=admin, user=target)
     return _users_page(
-        request,
-        db,
-        notice=_(
-            "The password of %(name)s was reset and their sessions ended. "
-            "Give them this one-time password:",
-            name=target.username,
-        ),
-        secret=secret,
+        request, db, admin, notice=_issued_notice(issued, reset=True), secret=issued.secret
     )
 
 
 @router.post("/admin/users/{user_id}/revoke-sessions")
 def revoke_sessions(request: Request, db: DbSession, admin: UserAdmin, user_id: str) -> Response:
-    target = _target(db, user_id)
+    target = _target(db, admin, user_id)
     count = service.revoke_sessions(db=db, actor=admin, user=target)
     return _users_page(
         request,
         db,
+        admin,
         notice=_(
             "%(name)s was signed out everywhere (%(n)s sessions).", name=target.username, n=count
         ),
     )
+
+
+router.include_router(organisation_views.router)

@@ -21,7 +21,12 @@ from intake.security.csrf import SAFE_METHODS
 
 class Permission(StrEnum):
     OWN_ACCOUNT = "account:own"  # sign out, change one's password and language
+    # The accounts one manages: an organisation administrator, their organisation's users;
+    # the installation administrator, the organisation administrators (scoped in the service).
     USERS_MANAGE = "users:manage"
+    ORGANISATIONS_MANAGE = "organisations:manage"
+    # A supervisor sees their organisation's account changes and hands over one-time passwords.
+    ACCOUNTS_OVERSEE = "accounts:oversee"
     CASES_CREATE = "cases:create"
     CASES_VIEW = "cases:view"
     CASES_ADVANCE = "case:advance"
@@ -45,9 +50,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.TEAM_ASSIGN,
             Permission.DASHBOARD_VIEW,
             Permission.DEFINITIONS_VIEW,
+            Permission.ACCOUNTS_OVERSEE,
         }
     ),
-    # Administrators run the installation; they see no case data at all.
+    # Administrators run their organisation; they see no case data at all.
     Role.ADMIN: frozenset(
         {
             Permission.OWN_ACCOUNT,
@@ -57,7 +63,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.AUDIT_VERIFY,
         }
     ),
+    # Organisations and their administrators; no case data, no other user.
+    Role.INSTALLATION_ADMIN: frozenset(
+        {Permission.OWN_ACCOUNT, Permission.USERS_MANAGE, Permission.ORGANISATIONS_MANAGE}
+    ),
 }
+
+# Roles whose password opens case data: an administrator never learns one of theirs.
+CASE_ACCESS_ROLES = frozenset(
+    role
+    for role, granted in ROLE_PERMISSIONS.items()
+    if granted & {Permission.CASES_VIEW, Permission.CASES_CREATE}
+)
 
 
 def has_permission(user: User, permission: Permission) -> bool:
