@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
-from intake.config import get_settings
+from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
 
 Handler = Callable[[argparse.Namespace], int]
@@ -21,11 +21,24 @@ def _session() -> Session:
     return make_session_factory(make_engine(settings.database_url))()
 
 
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's forwarded-header options: believed only from the configured proxies
+    (uvicorn alone would trust 127.0.0.1, so anything on the host could pick its address)."""
+    trusted = ",".join(part.strip() for part in settings.trusted_proxies.split(",") if part.strip())
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     uvicorn.run(
-        "intake.app:create_app", factory=True, host=args.host, port=args.port, proxy_headers=True
+        "intake.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        **proxy_options(get_settings()),  # type: ignore[arg-type]
     )
     return 0
 
@@ -116,6 +129,19 @@ def cmd_users_disable(args: argparse.Namespace) -> int:
         return f"{args.name} is disabled and signed out everywhere"
 
     return _with_user(args, disable)
+
+
+def cmd_users_reset(args: argparse.Namespace) -> int:
+    from intake.accounts import service
+
+    def reset(db: Session, user: object) -> str:
+        secret = service.reset_password(db=db, actor=None, user=user)  # type: ignore[arg-type]
+        return (
+            f"the password of {args.name} was reset and their sessions ended\n"
+            f"one-time password (must be changed at first sign-in): {secret}"
+        )
+
+    return _with_user(args, reset)
 
 
 def cmd_sessions_revoke(args: argparse.Namespace) -> int:
@@ -243,7 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = users.add_parser("create", help="create a user (and its organisation if new)")
     create.add_argument("name")
-    create.add_argument("--role", required=True, choices=["outreach_worker", "supervisor", "admin"])
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=["outreach_worker", "supervisor", "admin", "installation_admin"],
+        help="installation_admin manages organisations and their administrators (CLI only)",
+    )
     create.add_argument("--org", required=True)
     create.add_argument(
         "--org-kind", default="ngo", choices=["ngo", "municipality", "shelter", "other"]
@@ -256,6 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     disable = users.add_parser("disable", help="disable a user and end their sessions")
     disable.add_argument("name")
     disable.set_defaults(handler=cmd_users_disable)
+    reset = users.add_parser(
+        "reset",
+        help="reset a password and print a one-time secret to hand over "
+        "(for a user waiting for a hand-over when their organisation has no supervisor)",
+    )
+    reset.add_argument("name")
+    reset.set_defaults(handler=cmd_users_reset)
 
     sessions = sub.add_parser("sessions", help="sessions").add_subparsers(
         dest="sessions_command", required=True

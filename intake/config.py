@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     login_account_max_failures: int = Field(default=5, ge=1)
     login_client_max_failures: int = Field(default=30, ge=1)
     login_client_window_minutes: int = Field(default=15, ge=1)
+    # Addresses or networks of reverse proxies whose X-Forwarded-For / -Proto are believed
+    # ("10.0.0.5,192.168.1.0/24"); empty: forwarded headers are ignored, from anyone.
+    trusted_proxies: str = ""
     # The write discipline (intake.db): how long a request may wait for SQLite's
     # one write lock, or for a PostgreSQL connection, before it is answered 503.
     write_wait_seconds: float = Field(default=5.0, gt=0, le=60)
@@ -63,6 +67,18 @@ class Settings(BaseSettings):
                 raise ValueError("INTAKE_DATA_KEYS must be set in production mode")
             self.data_keys = _development_secret(self.var_dir / "data_keys", data_key=True)
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"INTAKE_TRUSTED_PROXIES: {part!r} is not an address or network"
+                ) from None
+        return value
 
     @property
     def cookie_secure(self) -> bool:
