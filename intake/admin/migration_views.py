@@ -36,6 +36,7 @@ def _mapping(from_state: list[str], to_state: list[str]) -> dict[str, str]:
 def _page(
     request: Request,
     db: Session,
+    user: User,
     key: str,
     *,
     source: int = 0,
@@ -47,7 +48,9 @@ def _page(
     done: migration.Plan | None = None,
 ) -> Response:
     """The one migration page: choose versions, map states, review the dry run, or the result."""
-    summary = admin_service.summarise(db=db, kind="workflow", key=key, language=i18n.get_locale())
+    summary = admin_service.summarise(
+        db=db, kind="workflow", key=key, language=i18n.get_locale(), viewer=user
+    )
     if summary is None:
         raise HTTPException(status_code=404)
     newest = summary.newest.version
@@ -84,7 +87,7 @@ def _page(
 def migrate_page(
     request: Request, db: DbSession, user: Editor, key: str, source: int = 0, target: int = 0
 ) -> Response:
-    return _page(request, db, key, source=source, target=target)
+    return _page(request, db, user, key, source=source, target=target)
 
 
 @router.post("/dry-run")
@@ -101,6 +104,7 @@ def dry_run(
     return _page(
         request,
         db,
+        user,
         key,
         source=source,
         target=target,
@@ -138,6 +142,7 @@ def apply(
         return _page(
             request,
             db,
+            user,
             key,
             source=source,
             target=target,
@@ -150,6 +155,7 @@ def apply(
         return _page(
             request,
             db,
+            user,
             key,
             source=source,
             target=target,
@@ -158,4 +164,4 @@ def apply(
             errors=[_("Moving the cases failed, so no case was moved. Try the dry run again.")],
             status_code=409,
         )
-    return _page(request, db, key, source=source, target=target, mapping=mapping, done=plan)
+    return _page(request, db, user, key, source=source, target=target, mapping=mapping, done=plan)

@@ -30,6 +30,7 @@ from intake.filling.models import FormDraft
 from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
 from intake.i18n import gettext as _
+from intake.security.permissions import Permission, has_permission
 from intake.workflow import diagram
 from intake.workflow.loader import parse_track
 
@@ -53,7 +54,7 @@ class VersionRow:
 
     version: DefinitionVersion
     publisher: str
-    in_use: int
+    in_use: int | None  # None when the viewer may not see case data
 
 
 @dataclass(frozen=True)
@@ -117,16 +118,26 @@ def state_labels(version: DefinitionVersion, language: str) -> dict[str, str]:
     return labels
 
 
-def usage_counts(*, db: Session, kind: Kind) -> dict[str, int]:
-    """Open cases per workflow version, or drafts per form version, by version id."""
+def usage_counts(*, db: Session, kind: Kind, viewer: User) -> dict[str, int] | None:
+    """The viewer's organisation's open cases per workflow version (or drafts per form version).
+
+    None for a viewer who may not see case data (an administrator): even a count
+    of another organisation's girls-under-18 cases says too much.
+    """
+    if not has_permission(viewer, Permission.CASES_VIEW):
+        return None
     if kind == "workflow":
         query = (
             select(Case.workflow_version_id, func.count())
-            .where(Case.closed_at.is_(None))
+            .where(Case.closed_at.is_(None), Case.organisation_id == viewer.organisation_id)
             .group_by(Case.workflow_version_id)
         )
     else:
-        query = select(FormDraft.form_version_id, func.count()).group_by(FormDraft.form_version_id)
+        query = (
+            select(FormDraft.form_version_id, func.count())
+            .where(FormDraft.organisation_id == viewer.organisation_id)
+            .group_by(FormDraft.form_version_id)
+        )
     return {version_id: count for version_id, count in db.execute(query).all()}
 
 
@@ -138,21 +149,22 @@ def _publishers(*, db: Session, versions: list[DefinitionVersion]) -> dict[str, 
     return dict(rows)
 
 
-def summarise(*, db: Session, kind: Kind, key: str, language: str) -> DefinitionSummary | None:
+def summarise(
+    *, db: Session, kind: Kind, key: str, language: str, viewer: User
+) -> DefinitionSummary | None:
     """One definition with every version, newest first; None if it was never published."""
     found = definitions.versions(db=db, kind=kind, key=key)
     if not found:
         return None
-    return _summary(
-        db=db, kind=kind, found=found, counts=usage_counts(db=db, kind=kind), language=language
-    )
+    counts = usage_counts(db=db, kind=kind, viewer=viewer)
+    return _summary(db=db, kind=kind, found=found, counts=counts, language=language)
 
 
-def catalogue(*, db: Session, language: str) -> list[DefinitionSummary]:
-    """Every form and workflow with its versions and how much live work uses each."""
+def catalogue(*, db: Session, language: str, viewer: User) -> list[DefinitionSummary]:
+    """Every form and workflow with its versions and how much of the viewer's work uses each."""
     summaries = []
     for kind in KINDS:
-        counts = usage_counts(db=db, kind=kind)
+        counts = usage_counts(db=db, kind=kind, viewer=viewer)
         rows = db.execute(
             select(DefinitionVersion)
             .where(DefinitionVersion.kind == kind)
@@ -173,7 +185,7 @@ def _summary(
     db: Session,
     kind: Kind,
     found: list[DefinitionVersion],
-    counts: dict[str, int],
+    counts: dict[str, int] | None,
     language: str,
 ) -> DefinitionSummary:
     names = _publishers(db=db, versions=found)
@@ -185,7 +197,7 @@ def _summary(
             VersionRow(
                 version=v,
                 publisher=names.get(v.published_by_id or "", ""),
-                in_use=counts.get(v.id, 0),
+                in_use=None if counts is None else counts.get(v.id, 0),
             )
             for v in found
         ],

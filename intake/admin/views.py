@@ -17,7 +17,7 @@ from intake import i18n, web
 from intake.accounts.models import User
 from intake.admin import service
 from intake.admin.migration_views import router as migration_router
-from intake.db import DbSession
+from intake.db import DbSession, ReadsOnly
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict, UnchangedDefinition
 from intake.definitions.yaml_source import (
@@ -55,8 +55,10 @@ def _kind_or_404(kind: str) -> Kind:
     return found
 
 
-def _summary_or_404(db: Session, kind: str, key: str) -> service.DefinitionSummary:
-    summary = service.summarise(db=db, kind=_kind_or_404(kind), key=key, language=i18n.get_locale())
+def _summary_or_404(db: Session, kind: str, key: str, user: User) -> service.DefinitionSummary:
+    summary = service.summarise(
+        db=db, kind=_kind_or_404(kind), key=key, language=i18n.get_locale(), viewer=user
+    )
     if summary is None:
         raise HTTPException(status_code=404)
     return summary
@@ -71,19 +73,20 @@ def _version_or_404(db: Session, kind: str, key: str, number: int) -> Definition
 
 @router.get("")
 def catalogue(request: Request, db: DbSession, user: Viewer) -> Response:
-    return _catalogue_page(request, db)
+    return _catalogue_page(request, db, user)
 
 
 def _catalogue_page(
     request: Request,
     db: Session,
+    user: User,
     *,
     errors: list[str] | None = None,
     problems: list[Any] | None = None,
     status_code: int = 200,
 ) -> Response:
     context = {
-        "definitions": service.catalogue(db=db, language=i18n.get_locale()),
+        "definitions": service.catalogue(db=db, language=i18n.get_locale(), viewer=user),
         "errors": errors or [],
         "problems": problems or [],
         "max_kb": MAX_DEFINITION_BYTES // 1024,
@@ -103,7 +106,11 @@ def upload(
     chosen = service.parse_kind(kind)
     if chosen is None or file is None or not file.filename:
         return _catalogue_page(
-            request, db, errors=[_("Choose a kind and a YAML file to upload.")], status_code=422
+            request,
+            db,
+            user,
+            errors=[_("Choose a kind and a YAML file to upload.")],
+            status_code=422,
         )
     # One byte over the cap is enough to know the file is too large.
     data = file.file.read(MAX_DEFINITION_BYTES + 1)
@@ -113,20 +120,21 @@ def upload(
         )
     except service.UploadRefused as exc:
         return _catalogue_page(
-            request, db, errors=[str(exc)], status_code=413 if exc.too_large else 422
+            request, db, user, errors=[str(exc)], status_code=413 if exc.too_large else 422
         )
     except DefinitionProblems as exc:
         return _catalogue_page(
             request,
             db,
+            user,
             errors=[_("The file was not published: fix the problems below and upload it again.")],
             problems=exc.problems,
             status_code=422,
         )
     except UnchangedDefinition:
-        return _catalogue_page(request, db, errors=[unchanged_message()], status_code=422)
+        return _catalogue_page(request, db, user, errors=[unchanged_message()], status_code=422)
     except PublishConflict:
-        return _catalogue_page(request, db, errors=[conflict_message()], status_code=409)
+        return _catalogue_page(request, db, user, errors=[conflict_message()], status_code=409)
     return _published(version)
 
 
@@ -141,7 +149,7 @@ def _published(version: DefinitionVersion) -> Response:
 def definition_page(
     request: Request, db: DbSession, user: Viewer, kind: str, key: str, published: int = 0
 ) -> Response:
-    summary = _summary_or_404(db, kind, key)
+    summary = _summary_or_404(db, kind, key, user)
     newest = summary.newest.version
     context = {
         "summary": summary,
@@ -155,7 +163,7 @@ def definition_page(
 def version_page(
     request: Request, db: DbSession, user: Viewer, kind: str, key: str, number: int
 ) -> Response:
-    summary = _summary_or_404(db, kind, key)
+    summary = _summary_or_404(db, kind, key, user)
     version = _version_or_404(db, kind, key, number)
     context = {
         "summary": summary,
@@ -190,6 +198,7 @@ def republish(
         return _editor(
             request,
             db,
+            user,
             kind,
             key,
             version.source_text,
@@ -201,6 +210,7 @@ def republish(
         return _editor(
             request,
             db,
+            user,
             kind,
             key,
             version.source_text,
@@ -211,6 +221,7 @@ def republish(
         return _editor(
             request,
             db,
+            user,
             kind,
             key,
             version.source_text,
@@ -222,11 +233,12 @@ def republish(
 
 @router.get("/{kind}/{key}/edit")
 def editor(request: Request, db: DbSession, user: Editor, kind: str, key: str) -> Response:
-    summary = _summary_or_404(db, kind, key)
-    return _editor(request, db, kind, key, summary.newest.version.source_text)
+    summary = _summary_or_404(db, kind, key, user)
+    return _editor(request, db, user, kind, key, summary.newest.version.source_text)
 
 
-@router.post("/{kind}/{key}/check")
+# A check changes nothing: it takes no write lock while it parses and draws.
+@router.post("/{kind}/{key}/check", dependencies=[ReadsOnly])
 def check(
     request: Request,
     db: DbSession,
@@ -236,7 +248,7 @@ def check(
     text: TextField = "",
     base: Annotated[int, Form()] = 0,
 ) -> Response:
-    return _editor(request, db, kind, key, text, base=base, block="review")
+    return _editor(request, db, user, kind, key, text, base=base, block="review")
 
 
 @router.post("/{kind}/{key}/publish")
@@ -251,7 +263,7 @@ def publish(
     note: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     chosen = _kind_or_404(kind)
-    _summary_or_404(db, kind, key)
+    _summary_or_404(db, kind, key, user)
     try:
         version = service.publish_edit(
             db=db, kind=chosen, key=key, text=text, base_number=base, actor=user, note=note
@@ -260,6 +272,7 @@ def publish(
         return _editor(
             request,
             db,
+            user,
             kind,
             key,
             text,
@@ -269,11 +282,27 @@ def publish(
         )
     except UnchangedDefinition:
         return _editor(
-            request, db, kind, key, text, base=base, status_code=422, errors=[unchanged_message()]
+            request,
+            db,
+            user,
+            kind,
+            key,
+            text,
+            base=base,
+            status_code=422,
+            errors=[unchanged_message()],
         )
     except PublishConflict:
         return _editor(
-            request, db, kind, key, text, base=base, status_code=409, errors=[conflict_message()]
+            request,
+            db,
+            user,
+            kind,
+            key,
+            text,
+            base=base,
+            status_code=409,
+            errors=[conflict_message()],
         )
     return _published(version)
 
@@ -281,6 +310,7 @@ def publish(
 def _editor(
     request: Request,
     db: Session,
+    user: User,
     kind: str,
     key: str,
     text: str,
@@ -291,7 +321,7 @@ def _editor(
     checked: service.Review | None = None,
     block: str | None = None,
 ) -> Response:
-    summary = _summary_or_404(db, kind, key)
+    summary = _summary_or_404(db, kind, key, user)
     review = checked or service.review(
         db=db, kind=summary.kind, key=key, text=text, language=i18n.get_locale()
     )
