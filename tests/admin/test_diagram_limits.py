@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,7 @@ def slow_dot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
     monkeypatch.setattr(diagram, "DOT_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(diagram, "_drawn", OrderedDict())  # nothing drawn earlier is reused
 
 
 def test_a_hung_graphviz_is_stopped_and_the_editor_shows_the_table(
