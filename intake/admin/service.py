@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.cases.models import Case
+from intake.db import read_transaction, write_transaction
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict
@@ -304,30 +305,50 @@ def publish_edit(
 ) -> DefinitionVersion:
     """Publish an edit of the version numbered `base_number` as the next version."""
     text = normalise(text)
-    _check_as(db=db, kind=kind, key=key, text=text)
-    newest = definitions.latest(db=db, kind=kind, key=key)
-    if (newest.number if newest else 0) != base_number:
-        # Someone published after this edit began: publishing would silently drop their change.
-        raise PublishConflict
-    version = definitions.publish(
-        db=db, kind=kind, text=text, file=f"{key}.yaml", actor=actor, note=note
+    return _publish(
+        db=db,
+        check=lambda: _check_as(db=db, kind=kind, key=key, text=text),
+        actor=actor,
+        note=note,
+        base=(kind, key, base_number),
     )
-    db.commit()
-    return version
 
 
 def republish(*, db: Session, version: DefinitionVersion, actor: User) -> DefinitionVersion:
     """Publish an earlier version's text again as the newest (a rollback adds, never rewrites)."""
-    published = definitions.publish(
+    kind, text = _kind(version.kind), version.source_text
+    file = version.source_name or f"{version.key}.yaml"
+    return _publish(
         db=db,
-        kind=_kind(version.kind),
-        text=version.source_text,
-        file=version.source_name or f"{version.key}.yaml",
+        check=lambda: definitions.check(db=db, kind=kind, text=text, file=file),
         actor=actor,
         note=f"republished version {version.number}",
     )
-    db.commit()
-    return published
+
+
+def _publish(
+    *,
+    db: Session,
+    check: Callable[[], definitions.Checked],
+    actor: User,
+    note: str,
+    base: tuple[Kind, str, int] | None = None,
+) -> DefinitionVersion:
+    """Check with no write lock held (parsing and checking against every published
+    definition take long), then store in one short write transaction. The check runs
+    again inside it only when something was published in between."""
+    with read_transaction(db):
+        seen = definitions.published_count(db=db)
+        checked = check()
+    with write_transaction(db):
+        if definitions.published_count(db=db) != seen:
+            checked = check()
+        if base is not None:
+            newest = definitions.latest(db=db, kind=base[0], key=base[1])
+            if (newest.number if newest else 0) != base[2]:
+                # Someone published after this edit began: publishing would drop their change.
+                raise PublishConflict
+        return definitions.store(db=db, checked=checked, actor=actor, note=note)
 
 
 def read_upload(*, filename: str, data: bytes) -> str:
@@ -354,11 +375,12 @@ def publish_upload(
     """Check an uploaded file and publish it as the next version of the definition it names."""
     text = read_upload(filename=filename, data=data)
     name = _SAFE_NAME.sub("_", filename)[-100:] or "upload.yaml"
-    version = definitions.publish(
-        db=db, kind=kind, text=text, file=name, actor=actor, note="uploaded"
+    return _publish(
+        db=db,
+        check=lambda: definitions.check(db=db, kind=kind, text=text, file=name),
+        actor=actor,
+        note="uploaded",
     )
-    db.commit()
-    return version
 
 
 def _kind(value: str) -> Kind:

@@ -95,7 +95,7 @@ def _catalogue_page(
     return web.render(request, "admin/definitions.html", context, status_code=status_code)
 
 
-@router.post("/upload")
+@router.post("/upload", dependencies=[ReadsOnly])
 def upload(
     request: Request,
     db: DbSession,
@@ -187,7 +187,7 @@ def download(db: DbSession, user: Viewer, kind: str, key: str, number: int) -> R
     )
 
 
-@router.post("/{kind}/{key}/versions/{number}/republish")
+@router.post("/{kind}/{key}/versions/{number}/republish", dependencies=[ReadsOnly])
 def republish(
     request: Request, db: DbSession, user: Editor, kind: str, key: str, number: int
 ) -> Response:
@@ -237,7 +237,8 @@ def editor(request: Request, db: DbSession, user: Editor, kind: str, key: str) -
     return _editor(request, db, user, kind, key, summary.newest.version.source_text)
 
 
-# A check changes nothing: it takes no write lock while it parses and draws.
+# Checking and drawing take long and change nothing: no write lock is held for them
+# (publishing takes it only for its own short write transaction, in the service).
 @router.post("/{kind}/{key}/check", dependencies=[ReadsOnly])
 def check(
     request: Request,
@@ -251,7 +252,7 @@ def check(
     return _editor(request, db, user, kind, key, text, base=base, block="review")
 
 
-@router.post("/{kind}/{key}/publish")
+@router.post("/{kind}/{key}/publish", dependencies=[ReadsOnly])
 def publish(
     request: Request,
     db: DbSession,

@@ -292,6 +292,19 @@ def publish(
     return version
 
 
+def store(*, db: Session, checked: Checked, actor: User | None, note: str) -> DefinitionVersion:
+    """Store an already checked text as the next version (UnchangedDefinition if it is not)."""
+    version = _store(db=db, checked=checked, actor=actor, note=note)
+    if version is None:
+        raise UnchangedDefinition
+    return version
+
+
+def published_count(*, db: Session) -> int:
+    """How many versions are published; it changes whenever anything is published."""
+    return int(db.execute(select(func.count()).select_from(DefinitionVersion)).scalar_one())
+
+
 def _store(
     *, db: Session, checked: Checked, actor: User | None, note: str, force: bool = False
 ) -> DefinitionVersion | None:
