@@ -42,7 +42,7 @@ from sqlalchemy import func, select
 
 from intake.config import Settings
 from intake.db import make_engine, make_session_factory
-from intake.forms.models import Submission
+from intake.filling.models import Submission
 
 FORM = "urgent_needs"
 TIMEOUT = 60.0

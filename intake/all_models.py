@@ -4,7 +4,7 @@ from intake.accounts import models as accounts_models
 from intake.audit import models as audit_models
 from intake.cases import models as cases_models
 from intake.definitions import models as definitions_models
-from intake.forms import models as forms_models
+from intake.filling import models as forms_models
 from intake.overlap import models as overlap_models
 from intake.security import models as security_models
 

@@ -22,7 +22,7 @@ from intake.cases import views as case_views
 from intake.compression import CompressHtml
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
-from intake.forms import views as form_views
+from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
 from intake.security import csrf, passwords

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import User
 from intake.cases import service as cases
 from intake.cases.models import Case
+from intake.cases.rules import reader_language
 from intake.config import Settings
 from intake.definitions import service as definitions
-from intake.forms import service as forms
+from intake.filling import service as forms
+from intake.filling.models import Submission
 from intake.forms.definition import FieldDef, FormDefinition
-from intake.forms.models import Submission
 from intake.forms.rendering import display
 from intake.forms.schema import FieldType
 from intake.forms.storage import sealed_names
-from intake.i18n import get_locale
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,7 @@ def _value(f: FieldDef, value: Any, language: str, form: FormDefinition) -> str:
 def _answers(
     form: FormDefinition, stored: dict[str, Any], hidden: frozenset[str]
 ) -> tuple[list[Answer], int]:
-    locale = get_locale()
-    language = locale if locale in form.languages else form.default_language
+    language = reader_language(form.languages)
     shown, withheld = [], 0
     for f in form.top_level_fields():
         if not f.is_answered_by_person or stored.get(f.name) in (None, "", []):
@@ -96,7 +95,6 @@ def filled_forms(
             )
         ).all()
     )
-    locale = get_locale()
     result = []
     for key, submission in latest.items():
         version = definitions.get_version(db=db, version_id=submission.form_version_id)
@@ -111,7 +109,7 @@ def filled_forms(
             stored = submission.answers if isinstance(submission.answers, dict) else {}
             hidden = sealed_names(form)
         shown, withheld = _answers(form, stored, hidden)
-        language = locale if locale in form.languages else form.default_language
+        language = reader_language(form.languages)
         result.append(
             FilledForm(
                 key=key,

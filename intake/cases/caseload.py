@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Role, User
-from intake.cases import references
+from intake.cases import references, rules
 from intake.cases.access import visible_cases
 from intake.cases.labels import state_label, track_title, workflow_of_version
 from intake.cases.models import Case, CaseTeamMember
@@ -98,26 +98,20 @@ def _mine(user: User) -> ColumnElement[bool]:
 def overdue_condition(*, db: Session, now: dt.datetime) -> ColumnElement[bool]:
     """Open cases that have been in their stage longer than the stage's sla_days.
 
-    As on the case page: overdue once the whole days in the stage exceed
-    sla_days, i.e. after sla_days + 1 days. Each workflow version may set its
-    own limits, so the condition names each (version, stage) pair.
+    The rule is intake.cases.rules.is_overdue, as on the case page. Each workflow
+    version may set its own limits, so the condition names each (version, stage) pair.
     """
-    parts = []
+    stages = []
     for version in _workflow_versions(db):
         workflow = definitions.compiled_workflow(db=db, version=version)
-        for name, state in workflow.states.items():
-            if state.sla_days is None or state.final:
-                continue
-            parts.append(
-                and_(
-                    Case.workflow_version_id == version.id,
-                    Case.state == name,
-                    Case.state_entered_at <= now - dt.timedelta(days=state.sla_days + 1),
-                )
-            )
-    if not parts:
+        stages += [
+            (version.id, name, state.sla_days)
+            for name, state in workflow.states.items()
+            if state.sla_days is not None and not state.final
+        ]
+    if not stages:
         return false()
-    return and_(Case.closed_at.is_(None), or_(*parts))
+    return and_(Case.closed_at.is_(None), rules.overdue_sql(stages=stages, now=now))
 
 
 def _workflow_versions(db: Session) -> list[DefinitionVersion]:
@@ -258,16 +252,18 @@ def _row(db: Session, case: Case, workflows: dict[str, Workflow | None], now: dt
         workflows[case.workflow_version_id] = workflow_of_version(db, case.workflow_version_id)
     workflow = workflows[case.workflow_version_id]
     state = workflow.states.get(case.state) if workflow else None
-    days = max(0, (now - case.state_entered_at).days)
     sla = state.sla_days if state else None
+    closed = case.closed_at is not None
     return Row(
         id=case.id,
         reference=case.reference,
         track=track_title(workflow),
         stage=state_label(workflow, case.state),
-        days_in_stage=days,
-        overdue=sla is not None and case.closed_at is None and days > sla,
-        closed=case.closed_at is not None,
+        days_in_stage=rules.days_in_stage(entered_at=case.state_entered_at, now=now),
+        overdue=rules.is_overdue(
+            entered_at=case.state_entered_at, sla_days=sla, closed=closed, now=now
+        ),
+        closed=closed,
     )
 
 

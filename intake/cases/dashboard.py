@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from intake.accounts.models import User
+from intake.cases import rules
 from intake.cases.access import visible_cases
 from intake.cases.models import Case, CaseHistory
 from intake.db import UtcDateTime
 from intake.definitions import service as definitions
-from intake.i18n import get_locale
 from intake.workflow.compiled import Workflow
 
 WEEKS = 12
@@ -112,12 +112,6 @@ class Dashboard:
     closed_total: int
 
 
-def _label(labels: Mapping[str, str] | None, workflow: Workflow) -> str:
-    if not labels:
-        return ""
-    return labels.get(get_locale()) or labels.get(workflow.languages[0]) or ""
-
-
 class Tracks:
     """The workflow versions cases run on, and each track's labels and stage order.
 
@@ -147,14 +141,14 @@ class Tracks:
     def title(self, track: str) -> str:
         """The track's name in the reader's language."""
         workflow = self.display.get(track)
-        return (_label(workflow.title, workflow) if workflow else "") or track
+        return (rules.label_in(workflow.title, workflow.languages) if workflow else "") or track
 
     def stage_label(self, track: str, state: str) -> str:
         """A stage's name in the reader's language (from an older version if only it has it)."""
         versions = [w for w in self.by_version.values() if w.id == track]
         for workflow in [self.display.get(track), *versions]:
             if workflow is not None and state in workflow.states:
-                return _label(workflow.states[state].label, workflow) or state
+                return rules.label_in(workflow.states[state].label, workflow.languages) or state
         return state
 
     def stage_order(self, track: str, seen: Iterable[str]) -> list[str]:
@@ -196,22 +190,13 @@ def _open(user: User) -> Select[Case]:
 def _overdue_condition(
     tracks: Tracks, pairs: Iterable[tuple[str, str]], now: dt.datetime
 ) -> ColumnElement[bool]:
-    # Same rule as the case page: overdue once the whole days in the stage
-    # exceed sla_days, i.e. entered at least sla_days + 1 days ago. The cut-off
-    # is computed here because date arithmetic differs between the databases.
-    terms = []
-    for version_id, state in sorted(set(pairs)):
-        sla = tracks.sla_days(version_id, state)
-        if sla is not None:
-            cutoff = now - dt.timedelta(days=sla + 1)
-            terms.append(
-                and_(
-                    Case.workflow_version_id == version_id,
-                    Case.state == state,
-                    Case.state_entered_at <= cutoff,
-                )
-            )
-    return or_(*terms) if terms else false()
+    # The rule is intake.cases.rules.is_overdue, as on the case page.
+    stages = [
+        (version_id, state, sla)
+        for version_id, state in sorted(set(pairs))
+        if (sla := tracks.sla_days(version_id, state)) is not None
+    ]
+    return rules.overdue_sql(stages=stages, now=now)
 
 
 def _grouped(
@@ -282,7 +267,7 @@ def overdue_cases(
             reference=row.reference,
             track_title=tracks.title(row.track),
             stage_label=tracks.stage_label(row.track, row.state),
-            days_in_stage=max(0, (now - row.state_entered_at).days),
+            days_in_stage=rules.days_in_stage(entered_at=row.state_entered_at, now=now),
             sla_days=tracks.sla_days(row.workflow_version_id, row.state) or 0,
         )
         for row in rows

@@ -22,18 +22,18 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
+from intake.cases import overlaps as overlap
+from intake.cases import rules
 from intake.cases import service as cases
 from intake.cases.access import CaseNotFound, get_visible_case
 from intake.cases.models import Case, Intake
 from intake.config import Settings
 from intake.db import new_id
-from intake.definitions import service as definitions
-from intake.forms import service as forms
-from intake.forms.filling import Filling
-from intake.forms.models import FormDraft, Submission
+from intake.filling import service as forms
+from intake.filling.drafts import Filling
+from intake.filling.models import FormDraft, Submission
 from intake.i18n import gettext as _
 from intake.overlap import fingerprint as fingerprinting
-from intake.overlap import service as overlap
 
 CONSENT_FORM = "consent"
 INTAKE_FORM = "first_contact"
@@ -305,17 +305,6 @@ def _may_open(db: Session, user: User, case_id: str | None) -> bool:
     return True
 
 
-def _readable(db: Session, submission: Submission, answers: Mapping[str, Any]) -> dict[str, Any]:
-    version = definitions.get_version(db=db, version_id=submission.form_version_id)
-    hidden = definitions.compiled_form(version).sensitive_fields if version else set(answers)
-    # A track is chosen from answers a workflow may read: never from sensitive ones.
-    return {
-        f"{submission.form_key}.{name}": value
-        for name, value in answers.items()
-        if name not in hidden and value is not None
-    }
-
-
 def submit_intake(
     *,
     db: Session,
@@ -347,7 +336,10 @@ def submit_intake(
     if not confirmed_new and any(m.same_organisation for m in matches):
         db.rollback()  # the submission is not kept: the worker may continue the other case
         raise OverlapUnconfirmed
-    readable = {**_readable(db, consent, consent.answers), **_readable(db, submission, answers)}
+    readable = {
+        **rules.readable_answers(db=db, submission=consent),
+        **rules.readable_answers(db=db, submission=submission),
+    }
     case = cases.create_case(
         db=db,
         actor=user,

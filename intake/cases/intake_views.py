@@ -1,25 +1,94 @@
 """Starting an intake on the phone: consent first, then the intake form, then the case.
 
-The fillings themselves are the form engine's pages (/fill/...); these routes
+The fillings themselves are the filling domain's pages (/fill/...); these routes
 start an intake and say where it stands, including a consent that was refused.
+CaseFillingHooks answers what those pages ask about a case or an intake: the
+intake form's review and submission (which opens the case) are decided here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from intake import web
 from intake.accounts.models import User
+from intake.cases import case_forms
 from intake.cases import intake as intakes
+from intake.config import Settings
 from intake.db import DbSession
+from intake.filling import hooks
+from intake.filling import service as forms
+from intake.filling.drafts import Filling
+from intake.filling.models import Submission
 from intake.forms import rendering
-from intake.forms import service as forms
 from intake.security.permissions import Permission, require
 
 router = APIRouter()
+
+
+class CaseFillingHooks(hooks.Hooks):
+    """Fillings that belong to a case or to an intake, as the filling routes meet them."""
+
+    def may_fill_in_case(self, *, db: Session, user: User, case_id: str) -> bool:
+        return case_forms.may_fill_in_case(db=db, user=user, case_id=case_id)
+
+    def review_overlaps(
+        self, *, db: Session, settings: Settings, user: User, filling: Filling
+    ) -> Any:
+        return intakes.review_overlaps(db=db, settings=settings, user=user, filling=filling)
+
+    def submit(
+        self,
+        *,
+        db: Session,
+        settings: Settings,
+        user: User,
+        client_id: str,
+        reviewed: str,
+        confirmed_new: bool,
+    ) -> str | None:
+        intake = intakes.intake_of_filling(db=db, user=user, client_id=client_id)
+        if intake is not None:
+            # The intake form opens the case in the same transaction as its submission.
+            try:
+                opened = intakes.submit_intake(
+                    db=db,
+                    settings=settings,
+                    user=user,
+                    intake=intake,
+                    reviewed=reviewed,
+                    confirmed_new=confirmed_new,
+                )
+            except intakes.OverlapUnconfirmed as exc:
+                raise hooks.ReviewAgain(str(exc)) from None
+            return f"/cases/{opened.case.id}"
+        case_id = case_forms.case_of_draft(db=db, user=user, client_id=client_id)
+        if case_id is None:
+            return None
+        case_forms.submit_case_form(
+            db=db,
+            settings=settings,
+            user=user,
+            case_id=case_id,
+            client_id=client_id,
+            reviewed=reviewed,
+        )
+        return f"/cases/{case_id}"
+
+    def after_submission(
+        self, *, db: Session, settings: Settings, user: User, submission: Submission
+    ) -> str | None:
+        return intakes.after_submission(db=db, settings=settings, user=user, submission=submission)
+
+    def next_url(self, *, db: Session, user: User, submission: Submission) -> str | None:
+        return intakes.next_url(db=db, user=user, submission=submission)
+
+
+hooks.install(CaseFillingHooks())
 
 Filler = Annotated[User, Depends(require(Permission.CASES_CREATE))]
 IntakeId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]

@@ -1,34 +1,13 @@
-"""Names of tracks, stages and team functions in the reader's language."""
+"""Names of tracks and stages in the reader's language (the rule itself: intake.cases.rules)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 from sqlalchemy.orm import Session
 
+from intake.cases.rules import function_label as function_label
+from intake.cases.rules import label_in as label_in
 from intake.definitions import service as definitions
-from intake.i18n import get_locale
-from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
-
-
-def function_label(function: str) -> str:
-    """A team function's name in the reader's language."""
-    labels = {
-        "social_worker": _("Social worker"),
-        "psychologist": _("Psychologist"),
-        "health_specialist": _("Health specialist"),
-        "pedagogue": _("Pedagogue"),
-        "law_enforcement_liaison": _("Law-enforcement liaison"),
-    }
-    return labels.get(function, function)
-
-
-def label_in(labels: Mapping[str, str] | None, languages: Sequence[str]) -> str:
-    """A definition's per-language text for the reader, else in its first language."""
-    if not labels:
-        return ""
-    return labels.get(get_locale()) or labels.get(languages[0], "") or next(iter(labels.values()))
 
 
 def workflow_of_version(db: Session, version_id: str | None) -> Workflow | None:

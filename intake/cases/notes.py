@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Role, User
-from intake.audit import service as audit
 from intake.cases import team
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseNote
-from intake.cases.service import CaseError, NotPermitted
+from intake.cases.rules import CaseError, NotPermitted, record_case_event, refuse, touch_case
 from intake.config import Settings
 from intake.db import new_id, utcnow
 from intake.forms.storage import keyring_for
@@ -75,16 +74,7 @@ def add_note(*, db: Session, settings: Settings, actor: User, case: Case, text: 
         problem = "too_long", NoteError(_("A note may have at most 5,000 characters."))
     if problem is not None:
         code, error = problem
-        audit.record(
-            db=db,
-            action="case.note_added",
-            actor_id=actor_id,
-            object_type="case",
-            object_id=case_id,
-            outcome="refused",
-            detail=code,
-        )
-        db.commit()
+        refuse(db=db, actor_id=actor_id, case_id=case_id, action="case.note_added", code=code)
         raise error
     now = utcnow()
     note_id = new_id()
@@ -100,16 +90,10 @@ def add_note(*, db: Session, settings: Settings, actor: User, case: Case, text: 
     db.add(note)
     # Activity for the caseload, without touching row_version: a note is no conflict.
     db.flush()
-    db.execute(update(Case).where(Case.id == case_id).values(last_activity_at=now))
-    audit.record(
-        db=db,
-        action="case.note_added",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case_id,
-        detail=f"note={note_id}",
+    touch_case(db=db, case_id=case_id, at=now)
+    record_case_event(
+        db=db, case=case, actor=actor, action="case.note_added", detail=f"note={note_id}"
     )
-    db.commit()
     return note
 
 

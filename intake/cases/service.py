@@ -1,6 +1,6 @@
 """Cases: opening one from an intake, and the facts its workflow reads (the team: team.py).
 
-Moving a case between stages lives in intake.workflow.service; both go through
+Moving a case between stages lives in intake.cases.stages; both go through
 intake.cases.access for every read, and both leave a history row and an audit
 row for every change.
 """
@@ -14,63 +14,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases import references
+from intake.cases import references, rules
 from intake.cases.models import Case, CaseHistory, CaseTeamMember
+from intake.cases.rules import CaseError as CaseError
+from intake.cases.rules import ConflictError as ConflictError
+from intake.cases.rules import NotPermitted as NotPermitted
+from intake.cases.rules import append_history as append_history
+from intake.cases.rules import record_case_event
+from intake.cases.rules import save_case_change as save_case_change
 from intake.db import utcnow
 from intake.definitions import service as definitions
-from intake.forms.models import Submission
+from intake.filling.models import Submission
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
 from intake.workflow.compiled import Workflow
 from intake.workflow.engine import CaseFacts, choose_track
-
-
-class CaseError(Exception):
-    """A refused change to a case; str(error) is a translated message for the person."""
-
-
-class NotPermitted(CaseError):
-    """The user's role may not do this."""
-
-    def __init__(self) -> None:
-        super().__init__(_("Your role may not do this"))
-
-
-class ConflictError(CaseError):
-    """Someone else changed the case since the page was shown; nothing was changed."""
-
-    def __init__(self) -> None:
-        super().__init__(_("This case was changed by someone else. Reload to see the change."))
-
-
-def save_case_change(*, db: Session) -> None:
-    """Flush pending changes; a case row changed meanwhile rolls back and raises ConflictError."""
-    try:
-        db.flush()
-    except StaleDataError:
-        db.rollback()
-        raise ConflictError from None
-
-
-def append_history(
-    *, db: Session, case: Case, actor: User, kind: str, at: dt.datetime, **fields: Any
-) -> CaseHistory:
-    """Add one history row (kind, who, their role, when, the case's workflow version)."""
-    row = CaseHistory(
-        case_id=case.id,
-        at=at,
-        kind=kind,
-        actor_id=actor.id,
-        actor_role=actor.role,
-        workflow_version_id=case.workflow_version_id,
-        **fields,
-    )
-    db.add(row)
-    return row
 
 
 def workflow_of(*, db: Session, case: Case) -> Workflow:
@@ -144,14 +105,16 @@ def create_case(
     )
     for submission in submissions:
         submission.case_id = case.id
-    append_history(db=db, case=case, actor=actor, kind="created", at=now, to_state=workflow.initial)
-    audit.record(
+    record_case_event(
         db=db,
+        case=case,
+        actor=actor,
         action="case.created",
-        actor_id=actor.id,
-        object_type="case",
-        object_id=case.id,
         detail=f"track={workflow.id}",
+        at=now,
+        kind="created",
+        history={"to_state": workflow.initial},
+        commit=False,
     )
     return case
 
@@ -212,8 +175,8 @@ def case_facts(*, db: Session, case: Case, today: dt.date) -> CaseFacts:
     """What the case's workflow guards may read: forms filled, team, non-sensitive answers."""
     latest = latest_submissions(db=db, case=case)
     answers: dict[str, Any] = {}
-    for form_key, submission in latest.items():
-        answers.update(_readable_answers(db=db, form_key=form_key, submission=submission))
+    for submission in latest.values():
+        answers.update(rules.readable_answers(db=db, submission=submission))
     team = db.execute(
         select(CaseTeamMember.function).where(
             CaseTeamMember.case_id == case.id, CaseTeamMember.removed_at.is_(None)
@@ -228,22 +191,6 @@ def case_facts(*, db: Session, case: Case, today: dt.date) -> CaseFacts:
     )
 
 
-def _readable_answers(*, db: Session, form_key: str, submission: Submission) -> dict[str, Any]:
-    version = definitions.get_version(db=db, version_id=submission.form_version_id)
-    if version is None:
-        return {}
-    form = definitions.compiled_form(version)
-    # Sensitive answers are ciphertext and are never decrypted for an expression;
-    # repeat rows and notes are not readable by a workflow either.
-    readable = set(form.variable_types()) - form.sensitive_fields
-    stored = submission.answers if isinstance(submission.answers, dict) else {}
-    return {
-        f"{form_key}.{name}": value
-        for name, value in stored.items()
-        if name in readable and value is not None
-    }
-
-
 def history(*, db: Session, case: Case) -> list[CaseHistory]:
     """Everything that happened to the case, oldest first."""
     return list(
@@ -253,11 +200,6 @@ def history(*, db: Session, case: Case) -> list[CaseHistory]:
             .order_by(CaseHistory.at, CaseHistory.id)
         ).scalars()
     )
-
-
-def days_in_stage(*, case: Case, now: dt.datetime) -> int:
-    """Whole days since the case entered its current stage."""
-    return max(0, (now - case.state_entered_at).days)
 
 
 def record_view(*, db: Session, user: User, case: Case) -> None:

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Role, User
-from intake.audit import service as audit
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseTeamMember
-from intake.cases.service import CaseError, NotPermitted, append_history, save_case_change
+from intake.cases.rules import CaseError, NotPermitted, record_case_event, refuse
 from intake.db import utcnow
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
@@ -79,19 +78,6 @@ def team_candidates(*, db: Session, case: Case) -> list[User]:
     )
 
 
-def _refuse_team(*, db: Session, actor: User, case: Case, action: str, code: str) -> None:
-    audit.record(
-        db=db,
-        action=action,
-        actor_id=actor.id,
-        object_type="case",
-        object_id=case.id,
-        outcome="refused",
-        detail=code,
-    )
-    db.commit()
-
-
 def assign_team_member(
     *, db: Session, actor: User, case: Case, user_id: str, function: str
 ) -> CaseTeamMember:
@@ -103,7 +89,7 @@ def assign_team_member(
     problem = _assignment_problem(db=db, case=case, user_id=user_id, function=function)
     if problem is not None:
         code, message = problem
-        _refuse_team(db=db, actor=actor, case=case, action="case.team_assigned", code=code)
+        refuse(db=db, actor_id=actor_id, case_id=case_id, action="case.team_assigned", code=code)
         raise TeamError(message)
     now = utcnow()
     member = CaseTeamMember(
@@ -115,25 +101,16 @@ def assign_team_member(
     )
     db.add(member)
     case.last_activity_at = now
-    save_case_change(db=db)
-    append_history(
+    record_case_event(
         db=db,
         case=case,
         actor=actor,
-        kind="team_assigned",
-        at=now,
-        subject_user_id=user_id,
-        team_function=function,
-    )
-    audit.record(
-        db=db,
         action="case.team_assigned",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case_id,
         detail=f"function={function} member={member.id}",
+        at=now,
+        kind="team_assigned",
+        history={"subject_user_id": user_id, "team_function": function},
     )
-    db.commit()
     return member
 
 
@@ -181,27 +158,20 @@ def remove_team_member(*, db: Session, actor: User, case: Case, member_id: str) 
         )
     ).scalar_one_or_none()
     if member is None:
-        _refuse_team(db=db, actor=actor, case=case, action="case.team_removed", code="unknown")
+        refuse(
+            db=db, actor_id=actor_id, case_id=case_id, action="case.team_removed", code="unknown"
+        )
         raise TeamError(_("This person is no longer on the team."))
     now = utcnow()
     member.removed_at = now
     case.last_activity_at = now
-    save_case_change(db=db)
-    append_history(
+    record_case_event(
         db=db,
         case=case,
         actor=actor,
-        kind="team_removed",
-        at=now,
-        subject_user_id=member.user_id,
-        team_function=member.function,
-    )
-    audit.record(
-        db=db,
         action="case.team_removed",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case_id,
         detail=f"function={member.function} member={member.id}",
+        at=now,
+        kind="team_removed",
+        history={"subject_user_id": member.user_id, "team_function": member.function},
     )
-    db.commit()

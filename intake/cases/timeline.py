@@ -16,13 +16,13 @@ from intake import web
 from intake.accounts.models import User
 from intake.cases import notes as case_notes
 from intake.cases import service
-from intake.cases.labels import function_label, label_in, state_label, track_title
+from intake.cases.labels import state_label, track_title
 from intake.cases.labels import workflow_of_version as workflow_of
 from intake.cases.models import Case, CaseHistory
+from intake.cases.rules import function_label, label_in, reader_language
 from intake.config import Settings
 from intake.definitions import service as definitions
-from intake.forms.models import Submission
-from intake.i18n import get_locale
+from intake.filling.models import Submission
 from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 
@@ -70,9 +70,7 @@ def _form_title(db: Session, version_id: str, cache: dict[str, str]) -> str:
     if version_id not in cache:
         version = definitions.get_version(db=db, version_id=version_id)
         form = definitions.compiled_form(version) if version else None
-        locale = get_locale()
-        language = locale if form and locale in form.languages else None
-        cache[version_id] = form.text(form.title, language or form.default_language) if form else ""
+        cache[version_id] = form.text(form.title, reader_language(form.languages)) if form else ""
     return cache[version_id]
 
 

@@ -20,18 +20,17 @@ from sqlalchemy.orm import Session
 from intake import web
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases import answers, caseload_views, intake_views, service, team
+from intake.cases import answers, caseload_views, intake_views, rules, service, stages, team
 from intake.cases import notes as case_notes
+from intake.cases import overlaps as overlap
 from intake.cases.access import CaseNotFound, get_visible_case
-from intake.cases.labels import function_label, label_in
 from intake.cases.models import Case
+from intake.cases.rules import function_label, label_in
 from intake.cases.timeline import timeline
 from intake.db import DbSession, utcnow
 from intake.definitions import service as definitions
-from intake.forms.filling import new_client_id
-from intake.overlap import service as overlap
+from intake.filling.drafts import new_client_id
 from intake.security.permissions import Permission, has_permission, require
-from intake.workflow import service as workflow_service
 from intake.workflow.schema import TEAM_FUNCTIONS
 
 router = APIRouter()
@@ -105,8 +104,8 @@ def _context(request: Request, db: Session, user: User, case: Case) -> dict[str,
     now = utcnow()
     workflow = service.workflow_of(db=db, case=case)
     state = workflow.states[case.state]
-    days = service.days_in_stage(case=case, now=now)
-    actions = workflow_service.actions_for(db=db, case=case, user=user, today=now.date())
+    days = rules.days_in_stage(entered_at=case.state_entered_at, now=now)
+    actions = stages.actions_for(db=db, case=case, user=user, today=now.date())
     need_to_know = case_notes.may_read_sensitive(db=db, user=user, case=case)
     is_open = case.closed_at is None
     return {
@@ -115,7 +114,9 @@ def _context(request: Request, db: Session, user: User, case: Case) -> dict[str,
         "stage_label": label_in(state.label, workflow.languages),
         "days_in_stage": days,
         "sla_days": state.sla_days,
-        "overdue": state.sla_days is not None and is_open and days > state.sla_days,
+        "overdue": rules.is_overdue(
+            entered_at=case.state_entered_at, sla_days=state.sla_days, closed=not is_open, now=now
+        ),
         "stage_forms": _stage_forms(db, case, state.forms),
         "can_fill": has_permission(user, Permission.CASES_CREATE) and is_open,
         "actions": [
@@ -196,7 +197,7 @@ def fire_transition(
     # lost contact), so this route asks only to see the case.
     case = _case(db, user, case_id, action="case.transition")
     try:
-        workflow_service.fire_transition(
+        stages.fire_transition(
             db=db,
             case=case,
             user=user,
@@ -252,7 +253,7 @@ def change_track(
     workflow_key, _sep, state = track.partition(":")
     case = _case(db, user, case_id, action="case.track_changed")
     try:
-        workflow_service.change_track(
+        stages.change_track(
             db=db,
             case=case,
             user=user,

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from intake.expressions.evaluator import parse_iso_date
-from intake.forms.definition import FieldDef
+from intake.forms.definition import FieldDef, FormDefinition
 from intake.forms.schema import FieldType
 from intake.i18n import gettext as _
 
@@ -232,3 +232,17 @@ def posted_from_pairs(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 def _single(values: list[str]) -> str | list[str]:
     return values[0] if len(values) == 1 else values
+
+
+def without_blank_rows(form: FormDefinition, posted: Mapping[str, Any]) -> dict[str, Any]:
+    """Posted answers where a repeat row left entirely blank is no row at all."""
+    cleaned = dict(posted)
+    for name, value in posted.items():
+        field = form.fields.get(name)
+        if field is not None and field.type == FieldType.REPEAT and isinstance(value, list):
+            cleaned[name] = [
+                row
+                for row in value
+                if not (isinstance(row, Mapping) and is_blank(list(row.values())))
+            ]
+    return cleaned

@@ -16,9 +16,9 @@ from typing import Any
 from babel import dates, numbers
 
 from intake import i18n
-from intake.forms.answers import TEXT_LIMITS, coerce_value
+from intake.forms.answers import TEXT_LIMITS, coerce_value, without_blank_rows
 from intake.forms.definition import FieldDef, FormDefinition
-from intake.forms.filling import Filling, without_blank_rows
+from intake.forms.progress import Filling
 from intake.forms.schema import FieldType
 from intake.forms.validate import available_choices, validate_form
 
@@ -144,7 +144,7 @@ def page_view(
     remove_row: tuple[str, int] | None = None,
 ) -> PageView:
     """The current page with what was posted (or saved), its errors and its live logic."""
-    form, language = filling.form, filling.draft.content_language
+    form, language = filling.form, filling.content_language
     page = filling.page
     assert page is not None
     own = [f for f in page.fields if f.is_answered_by_person]
@@ -331,7 +331,7 @@ def review_sections(
     filling: Filling, answers: Mapping[str, Any], errors: Mapping[str, str]
 ) -> list[ReviewSection]:
     """Every asked page with its answers in the content language, in page order."""
-    form, language = filling.form, filling.draft.content_language
+    form, language = filling.form, filling.content_language
     sections = []
     for index in filling.asked:
         page = form.pages[index]

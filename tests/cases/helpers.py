@@ -15,7 +15,7 @@ from intake.cases import team
 from intake.cases.models import Case, CaseHistory
 from intake.db import new_id, utcnow
 from intake.definitions import service as definitions
-from intake.forms.models import Submission
+from intake.filling.models import Submission
 
 GIRL_16 = {"first_contact.gender": "female", "first_contact.age_years": 16}
 BOY_16 = {"first_contact.gender": "male", "first_contact.age_years": 16}

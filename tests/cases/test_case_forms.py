@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.cases.models import Case
-from intake.forms.models import Submission
+from intake.filling.models import Submission
 from tests.conftest import login
 
 from .flow import CONSENT_GIVEN, WOMAN, fill_pages, record_person, soup, submit

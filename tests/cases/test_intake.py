@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.cases.models import Case, Intake
-from intake.forms.models import FormDraft, Submission
+from intake.filling.models import FormDraft, Submission
 from tests.conftest import csrf_from, login, make_user
 
 from .flow import (

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import Organisation, User
 from intake.cases import service as cases
 from intake.cases.models import Case
-from intake.forms.models import Submission
+from intake.filling.models import Submission
 from tests.conftest import make_user
 
 from .helpers import BOY_16, GIRL_16, WOMAN_30, audit_rows, history_of, submit, today

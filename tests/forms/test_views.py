@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from intake import i18n
 from intake.accounts.models import User
 from intake.definitions import service as definitions
-from intake.forms.models import FormDraft, Submission
+from intake.filling.models import FormDraft, Submission
 from tests.conftest import csrf_from, login, make_user
 
 MEETING = {"contact_date": "2024-03-01", "where_met": "outreach"}

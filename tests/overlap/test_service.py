@@ -6,9 +6,9 @@ import dataclasses
 
 from sqlalchemy.orm import Session
 
+from intake.cases import overlaps as overlap
 from intake.cases.models import Case
 from intake.definitions import service as definitions
-from intake.overlap import service as overlap
 from intake.overlap.models import OverlapMatch
 
 

@@ -20,10 +20,10 @@ from intake import migrate
 from intake.accounts import service as accounts
 from intake.accounts.models import User
 from intake.audit.models import AuditEvent
+from intake.cases import stages as workflow_service
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseHistory
 from intake.db import make_engine, make_session_factory, new_id
-from intake.workflow import service as workflow_service
 from tests.cases.helpers import open_case, publish_shipped
 from tests.conftest import PASSWORD, PG_URL
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import Organisation, User
 from intake.cases import service as cases
+from intake.cases import stages as workflow_service
 from intake.cases.access import CaseNotFound
 from intake.cases.models import Case
-from intake.workflow import service as workflow_service
 from tests.cases.helpers import (
     GIRL_16,
     WOMAN_30,

@@ -1,8 +1,7 @@
 """A filling in progress as the service sees it: the draft, its form, its answers decrypted.
 
 Also the small rules every filling action shares: what a client id looks like,
-which day `today()` is, who may fill a form inside a case, and how a draft is
-claimed before it is written.
+which day `today()` is, and how a draft is claimed before it is written.
 """
 
 from __future__ import annotations
@@ -19,14 +18,12 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from intake.cases import access
 from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
-from intake.forms.answers import answers_to_json, is_blank
+from intake.filling.models import FormDraft, Submission
+from intake.forms.answers import answers_to_json
 from intake.forms.definition import FormDefinition, PageDef
-from intake.forms.models import FormDraft, Submission
-from intake.forms.schema import FieldType
 from intake.forms.storage import unseal
 from intake.forms.validate import validate_form
 from intake.i18n import get_locale
@@ -67,6 +64,11 @@ class Filling:
     asked: tuple[int, ...]  # indexes of pages whose `relevant` holds
 
     @property
+    def content_language(self) -> str:
+        """The language the questions are shown in."""
+        return self.draft.content_language
+
+    @property
     def on_review(self) -> bool:
         return self.draft.page_index >= len(self.form.pages)
 
@@ -89,15 +91,6 @@ def today_for(settings: Settings) -> dt.date:
 def new_client_id() -> str:
     """A random id for a filling, for a page that did not make its own."""
     return secrets.token_urlsafe(18)
-
-
-def may_fill_in_case(*, db: Session, user: User, case_id: str) -> bool:
-    """Whether `user` may add a form to this case: the cases' own need-to-know rule."""
-    try:
-        access.get_visible_case(db=db, user=user, case_id=case_id)
-    except access.CaseNotFound:
-        return False
-    return True
 
 
 def content_language(form: FormDefinition, wanted: str | None) -> str:
@@ -163,7 +156,7 @@ def end_read_snapshot(db: Session) -> None:
 
 
 def claim(db: Session, user: User, client_id: str) -> FormDraft | None:
-    """Lock the user's draft for this request's write (see intake.forms.service)."""
+    """Lock the user's draft for this request's write (see intake.filling.service)."""
     end_read_snapshot(db)
     claimed = db.execute(
         update(FormDraft)
@@ -178,15 +171,7 @@ def claim(db: Session, user: User, client_id: str) -> FormDraft | None:
     ).scalar_one()
 
 
-def without_blank_rows(form: FormDefinition, posted: Mapping[str, Any]) -> dict[str, Any]:
-    """Posted answers where a repeat row left entirely blank is no row at all."""
-    cleaned = dict(posted)
-    for name, value in posted.items():
-        field = form.fields.get(name)
-        if field is not None and field.type == FieldType.REPEAT and isinstance(value, list):
-            cleaned[name] = [
-                row
-                for row in value
-                if not (isinstance(row, Mapping) and is_blank(list(row.values())))
-            ]
-    return cleaned
+def find_submission(*, db: Session, user: User, client_id: str) -> Submission | None:
+    """The user's own submission made under this client id."""
+    submission = submission_by_client_id(db, client_id)
+    return submission if submission and submission.submitted_by_id == user.id else None

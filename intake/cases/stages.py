@@ -1,6 +1,6 @@
 """Moving a case through its track: what a user may do now, doing it, changing track.
 
-The engine (intake.workflow.engine) decides; this module reads the case's facts
+The workflow engine (intake.workflow.engine) decides; this module reads the case's facts
 from the database, stores the outcome in one transaction with its history and
 audit rows, and turns every refusal into a translated message naming what is
 missing. A refusal changes nothing but is itself committed to the audit trail.
@@ -23,13 +23,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from intake.audit import service as audit
+from intake.cases import rules
 from intake.cases import service as cases
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case
 from intake.db import utcnow
 from intake.definitions import service as definitions
-from intake.i18n import get_locale
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
 from intake.workflow import engine
@@ -76,26 +75,12 @@ class ActionView:
     reasons: tuple[str, ...]
 
 
-_TEAM_NEEDS = {
-    "social_worker": lambda: _("Needs a social worker on the team"),
-    "psychologist": lambda: _("Needs a psychologist on the team"),
-    "health_specialist": lambda: _("Needs a health specialist on the team"),
-    "pedagogue": lambda: _("Needs a pedagogue on the team"),
-    "law_enforcement_liaison": lambda: _("Needs a law-enforcement liaison on the team"),
-}
-
-
 def _form_title(*, db: Session, form_key: str) -> str:
     version = definitions.latest(db=db, kind="form", key=form_key)
     if version is None:
         return form_key
     form = definitions.compiled_form(version)
-    return form.text(form.title, _language_of(form.languages))
-
-
-def _language_of(languages: Sequence[str]) -> str:
-    locale = get_locale()
-    return locale if locale in languages else languages[0]
+    return form.text(form.title, rules.reader_language(form.languages))
 
 
 def describe_blockers(*, db: Session, blockers: Sequence[Blocker]) -> list[str]:
@@ -105,10 +90,8 @@ def describe_blockers(*, db: Session, blockers: Sequence[Blocker]) -> list[str]:
         if blocker.code == "missing_form" and blocker.subject:
             title = _form_title(db=db, form_key=blocker.subject)
             sentences.append(_("Needs: %(form)s form", form=title))
-        elif blocker.code == "missing_team" and blocker.subject in _TEAM_NEEDS:
-            sentences.append(_TEAM_NEEDS[blocker.subject]())
         elif blocker.code == "missing_team":
-            sentences.append(_("Needs another member on the team"))
+            sentences.append(rules.team_need(blocker.subject))
         elif blocker.code == "condition_not_met":
             sentences.append(_("The answers recorded in this case do not allow this step yet"))
         elif blocker.code == "reason_required":
@@ -152,16 +135,7 @@ def _refusal_reasons(*, db: Session, refused: TransitionRefused) -> list[str]:
 
 
 def _audit_refusal(*, db: Session, action: str, user_id: str, case_id: str, detail: str) -> None:
-    audit.record(
-        db=db,
-        action=action,
-        actor_id=user_id,
-        object_type="case",
-        object_id=case_id,
-        outcome="refused",
-        detail=detail,
-    )
-    db.commit()
+    rules.refuse(db=db, actor_id=user_id, case_id=case_id, action=action, code=detail)
 
 
 def _with_sqlite_retry(db: Session, attempt: Callable[[], T]) -> T:
@@ -273,28 +247,22 @@ def _save_stage_change(
 ) -> None:
     """Write a changed case (409 and an audited refusal if it changed meanwhile), its
     history row and its audit row, and commit."""
-    # Read before the write: a conflict rolls back and expires the loaded rows.
-    user_id, case_id = user.id, case.id
-    try:
-        cases.save_case_change(db=db)
-    except ConflictError:
-        _audit_refusal(db=db, action=action, user_id=user_id, case_id=case_id, detail="conflict")
-        raise
-    cases.append_history(
+    rules.record_case_event(
         db=db,
         case=case,
         actor=user,
-        kind=history.kind,
+        action=action,
+        detail=detail,
         at=history.at,
-        trigger=trigger,
-        from_state=history.from_state,
-        to_state=history.to_state,
-        reason=reason,
+        kind=history.kind,
+        history={
+            "trigger": trigger,
+            "from_state": history.from_state,
+            "to_state": history.to_state,
+            "reason": reason,
+        },
+        audit_conflict=True,
     )
-    audit.record(
-        db=db, action=action, actor_id=user_id, object_type="case", object_id=case_id, detail=detail
-    )
-    db.commit()
 
 
 def change_track(

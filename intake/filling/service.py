@@ -14,25 +14,20 @@ reads made before another writer committed.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import new_id, utcnow
 from intake.definitions import service as definitions
-from intake.definitions.models import DefinitionVersion
-from intake.forms.answers import answers_to_json
-from intake.forms.definition import FormDefinition
-from intake.forms.filling import (
+from intake.filling.drafts import (
     CLIENT_ID,
     AnswersChanged,
     Filling,
@@ -45,18 +40,44 @@ from intake.forms.filling import (
     draft_query,
     draft_row,
     end_read_snapshot,
+    find_submission,
     load,
-    may_fill_in_case,
     messages_language,
     new_client_id,
     submission_by_client_id,
     today_for,
-    without_blank_rows,
 )
-from intake.forms.models import FormDraft, Submission
-from intake.forms.storage import answers_digest, person_answers, seal, unseal
-from intake.forms.validate import validate_form, validate_page
+from intake.filling.models import FormDraft, Submission
+from intake.filling.submissions import (
+    Review,
+    review,
+    same_digest,
+    submit,
+    submit_draft,
+    submit_reviewed,
+)
+from intake.forms.answers import answers_to_json, without_blank_rows
+from intake.forms.definition import FormDefinition
+from intake.forms.storage import person_answers, seal, unseal
+from intake.forms.validate import validate_page
 from intake.i18n import gettext as _
+
+__all__ = [  # the filling routes and intake.cases use this module as the domain's one door
+    "AnswersChanged",
+    "FillingNotFound",
+    "FormInvalid",
+    "Review",
+    "SubmissionConflict",
+    "find_submission",
+    "new_client_id",
+    "review",
+    "same_digest",
+    "submission_answers",
+    "submit",
+    "submit_draft",
+    "submit_reviewed",
+    "today_for",
+]
 
 Move = Literal["next", "back"]
 
@@ -67,15 +88,6 @@ class PageSave:
 
     filling: Filling
     errors: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Review:
-    """The whole filling as it would be submitted, its errors, and its digest."""
-
-    answers: dict[str, Any]
-    errors: dict[str, str]
-    digest: str
 
 
 # --- reading -----------------------------------------------------------------------
@@ -118,12 +130,6 @@ def form_to_start(*, db: Session, form_key: str) -> FormDefinition:
     return definitions.compiled_form(version)
 
 
-def find_submission(*, db: Session, user: User, client_id: str) -> Submission | None:
-    """The user's own submission made under this client id."""
-    submission = submission_by_client_id(db, client_id)
-    return submission if submission and submission.submitted_by_id == user.id else None
-
-
 def submission_answers(
     *, db: Session, settings: Settings, submission: Submission
 ) -> dict[str, Any]:
@@ -152,12 +158,16 @@ def start_filling(
     language: str | None = None,
     case_id: str | None = None,
 ) -> FormDraft:
-    """A draft of the newest version of a form; the same client id again returns it."""
+    """A draft of the newest version of a form; the same client id again returns it.
+
+    `case_id` names a case the caller has already found visible to `user`
+    (intake.cases.case_forms): this domain knows no case rules.
+    """
     client_id = client_id or new_client_id()
     if not CLIENT_ID.fullmatch(client_id):
         raise FillingNotFound
     version = definitions.latest(db=db, kind="form", key=form_key)
-    if version is None or (case_id and not may_fill_in_case(db=db, user=user, case_id=case_id)):
+    if version is None:
         raise FillingNotFound
     form = definitions.compiled_form(version)
     end_read_snapshot(db)
@@ -283,157 +293,3 @@ def set_content_language(
     filling.draft.content_language = language
     db.commit()
     return filling
-
-
-# --- submission --------------------------------------------------------------------
-
-
-def review(*, settings: Settings, filling: Filling) -> Review:
-    """The filling as it would be submitted now: validated whole, with its digest."""
-    result = validate_form(
-        filling.form,
-        answers=filling.answers,
-        today=today_for(settings),
-        language=messages_language(filling.form),
-    )
-    answers = answers_to_json(result.answers)
-    digest = answers_digest(
-        settings=settings, form=filling.form, version_id=filling.version.id, answers=answers
-    )
-    return Review(answers=answers, errors=result.errors, digest=digest)
-
-
-def submit_draft(
-    *, db: Session, settings: Settings, user: User, client_id: str, reviewed: str
-) -> Submission:
-    """Submit the reviewed draft once; a retry with the same answers gets the same submission.
-
-    `reviewed` is the digest the review page showed: the draft must still hold
-    those answers, and a filling already submitted must have had them.
-    """
-    submission = submit_reviewed(
-        db=db, settings=settings, user=user, client_id=client_id, reviewed=reviewed
-    )
-    db.commit()
-    return submission
-
-
-def submit_reviewed(
-    *, db: Session, settings: Settings, user: User, client_id: str, reviewed: str
-) -> Submission:
-    """submit_draft without its final commit, for an action that adds to the same transaction."""
-    draft = claim(db, user, client_id)
-    if draft is None:
-        existing = find_submission(db=db, user=user, client_id=client_id)
-        if existing is None:
-            raise FillingNotFound
-        return _same_or_conflict(existing, reviewed, user)
-    filling = load(db=db, settings=settings, draft=draft)
-    checked = review(settings=settings, filling=filling)
-    if checked.errors:
-        db.commit()
-        raise FormInvalid(checked.errors)
-    if not secrets.compare_digest(checked.digest, reviewed):
-        db.commit()
-        raise AnswersChanged(
-            _("The answers changed after you reviewed them. Check them again, then submit.")
-        )
-    submission = submit(
-        db=db,
-        settings=settings,
-        user=user,
-        version=filling.version,
-        client_id=client_id,
-        answers=filling.answers,
-        language=draft.content_language,
-        case_id=draft.case_id,
-    )
-    # The submission now holds these answers; the draft must not linger beside it.
-    db.delete(draft)
-    db.flush()
-    return submission
-
-
-def submit(
-    *,
-    db: Session,
-    settings: Settings,
-    user: User,
-    version: DefinitionVersion,
-    client_id: str,
-    answers: Mapping[str, Any],
-    language: str,
-    case_id: str | None = None,
-) -> Submission:
-    """Validate a whole filling and store it once under its client id; the caller commits.
-
-    The same client id with the same answers returns the stored submission; with
-    other answers it raises SubmissionConflict. FormInvalid carries the errors.
-    """
-    if not CLIENT_ID.fullmatch(client_id):
-        raise FillingNotFound
-    if case_id is not None and not may_fill_in_case(db=db, user=user, case_id=case_id):
-        raise FillingNotFound
-    form = definitions.compiled_form(version)
-    language = content_language(form, language)
-    result = validate_form(form, answers=answers, today=today_for(settings), language=language)
-    if not result.ok:
-        raise FormInvalid(result.errors)
-    stored = answers_to_json(result.answers)
-    digest = answers_digest(settings=settings, form=form, version_id=version.id, answers=stored)
-    existing = submission_by_client_id(db, client_id)
-    if existing is not None:
-        return _same_or_conflict(existing, digest, user)
-    submission = Submission(
-        id=new_id(),
-        client_id=client_id,
-        answers_digest=digest,
-        form_version_id=version.id,
-        form_key=version.key,
-        case_id=case_id,
-        organisation_id=user.organisation_id,
-        submitted_by_id=user.id,
-        language=language,
-        submitted_at=utcnow(),
-    )
-    submission.answers = seal(
-        settings=settings, form=form, answers=stored, row=f"submission:{submission.id}"
-    )
-    try:
-        with db.begin_nested():
-            db.add(submission)
-            db.flush()
-    except IntegrityError:
-        # Another request stored this client id between our check and our insert.
-        existing = submission_by_client_id(db, client_id)
-        if existing is None:
-            raise
-        return _same_or_conflict(existing, digest, user)
-    if case_id is not None:
-        # A plain UPDATE leaves the case's row_version alone: a form filled meanwhile
-        # is activity for the caseload, not a conflict for someone advancing the case.
-        db.execute(
-            update(Case).where(Case.id == case_id).values(last_activity_at=submission.submitted_at)
-        )
-    audit.record(
-        db=db,
-        action="form.submitted",
-        actor_id=user.id,
-        object_type="submission",
-        object_id=submission.id,
-        detail=version.key,
-    )
-    return submission
-
-
-def _same_or_conflict(existing: Submission, digest: str, user: User) -> Submission:
-    if existing.submitted_by_id != user.id:
-        raise FillingNotFound  # someone else's id: never confirm that it exists
-    if secrets.compare_digest(existing.answers_digest, digest):
-        return existing
-    raise SubmissionConflict(
-        _(
-            "This form was already submitted with different answers. "
-            "Nothing was changed; start a new form to record new answers."
-        )
-    )

@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from intake import web
 from intake.accounts.models import User
-from intake.cases import intake as intakes
 from intake.db import DbSession
+from intake.filling import hooks
+from intake.filling import service as forms
+from intake.filling.drafts import Filling
 from intake.forms import rendering
-from intake.forms import service as forms
 from intake.forms.answers import posted_from_pairs
-from intake.forms.filling import Filling
 from intake.security.permissions import Permission, require
 
 router = APIRouter()
@@ -114,7 +114,7 @@ def _render_review(
     settings = request.app.state.settings
     checked = forms.review(settings=settings, filling=filling)
     form, language = filling.form, filling.draft.content_language
-    overlaps = intakes.review_overlaps(db=db, settings=settings, user=user, filling=filling)
+    overlaps = hooks.current().review_overlaps(db=db, settings=settings, user=user, filling=filling)
     context = {
         "intake_overlaps": overlaps,
         "title": form.text(form.title, language),
@@ -166,6 +166,8 @@ def start(
 ) -> Response:
     if forms.find_submission(db=db, user=user, client_id=client_id) is not None:
         return _redirect(client_id)
+    if case_id and not hooks.current().may_fill_in_case(db=db, user=user, case_id=case_id):
+        raise HTTPException(status_code=404)
     try:
         draft = forms.start_filling(
             db=db,
@@ -190,7 +192,7 @@ def fill_page(request: Request, db: DbSession, user: Filler, client_id: ClientId
         submission = forms.find_submission(db=db, user=user, client_id=client_id)
         if submission is None:
             raise HTTPException(status_code=404) from None
-        following = intakes.next_url(db=db, user=user, submission=submission)
+        following = hooks.current().next_url(db=db, user=user, submission=submission)
         if following is not None:
             return _go(request, following)
         return web.render(request, "forms/done.html", {"submission": submission}, block="filling")
@@ -270,26 +272,25 @@ def submit(
     confirm_new: Annotated[str, Form(alias="_confirm_new", max_length=10)] = "",
 ) -> Response:
     settings = request.app.state.settings
-    intake = intakes.intake_of_filling(db=db, user=user, client_id=client_id)
     try:
-        if intake is not None:
-            # The intake form opens the case in the same transaction as its submission.
-            opened = intakes.submit_intake(
-                db=db,
-                settings=settings,
-                user=user,
-                intake=intake,
-                reviewed=reviewed,
-                confirmed_new=bool(confirm_new),
-            )
-            return _go(request, f"/cases/{opened.case.id}")
+        # A filling of a case or an intake is submitted by intake.cases (its hooks).
+        handled = hooks.current().submit(
+            db=db,
+            settings=settings,
+            user=user,
+            client_id=client_id,
+            reviewed=reviewed,
+            confirmed_new=bool(confirm_new),
+        )
+        if handled is not None:
+            return _go(request, handled)
         submission = forms.submit_draft(
             db=db, settings=settings, user=user, client_id=client_id, reviewed=reviewed
         )
-        following = intakes.after_submission(
+        following = hooks.current().after_submission(
             db=db, settings=settings, user=user, submission=submission
         )
-    except intakes.OverlapUnconfirmed as exc:
+    except hooks.ReviewAgain as exc:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
         return _render_review(
             request, db, user, filling, status=_status(request, 409), message=str(exc)

@@ -1,0 +1,1 @@
+"""Fillings of forms: drafts saved page by page, a review, one submission per filling."""

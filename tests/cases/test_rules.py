@@ -1,0 +1,132 @@
+"""Case rules at their edges: the overdue cut-off, activity on a form filled in a case,
+consent checked again when the intake form opens a case, a posted review digest of any text."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import User
+from intake.cases import caseload, rules
+from intake.cases import service as cases
+from intake.cases.intake import INTAKE_FORM
+from intake.cases.models import Case, Intake
+from intake.db import utcnow
+from intake.filling import service as forms
+from intake.filling.models import Submission
+from tests.conftest import login
+
+from .flow import CONSENT_GIVEN, MEETING, SITUATION, WOMAN, fill_pages, give_consent, review
+from .flow import submit as submit_page
+from .helpers import open_case, reload
+
+
+def _overdue_ids(db: Session, user: User, now: dt.datetime) -> set[str]:
+    found = caseload.page(db=db, user=user, filters=caseload.Filters(tab="overdue"), now=now)
+    return {row.id for row in found.rows}
+
+
+def _row(db: Session, user: User, case: Case, now: dt.datetime) -> caseload.Row:
+    rows = caseload.page(db=db, user=user, filters=caseload.Filters(tab="mine"), now=now).rows
+    return next(row for row in rows if row.id == case.id)
+
+
+def test_a_case_is_overdue_from_the_first_moment_of_day_sla_plus_one(
+    db: Session, worker: User
+) -> None:
+    case = open_case(db, worker)
+    workflow = cases.workflow_of(db=db, case=case)
+    name, sla = next(
+        (n, s.sla_days) for n, s in workflow.states.items() if s.sla_days and not s.final
+    )
+    now = utcnow()
+    case.state = name
+    case.state_entered_at = now - dt.timedelta(days=sla + 1)
+    db.commit()
+    assert case.id in _overdue_ids(db, worker, now)
+    assert _row(db, worker, case, now).overdue
+    assert _row(db, worker, case, now).days_in_stage == sla + 1
+    case.state_entered_at = now - dt.timedelta(days=sla + 1) + dt.timedelta(seconds=1)
+    db.commit()
+    assert case.id not in _overdue_ids(db, worker, now)
+    assert not _row(db, worker, case, now).overdue
+    assert _row(db, worker, case, now).days_in_stage == sla
+
+
+def test_the_python_check_and_the_sql_condition_agree_at_the_cut_off() -> None:
+    now = dt.datetime(2024, 3, 10, 12, tzinfo=dt.UTC)
+    cutoff = rules.overdue_cutoff(sla_days=3, now=now)
+    assert cutoff == dt.datetime(2024, 3, 6, 12, tzinfo=dt.UTC)
+    assert rules.is_overdue(entered_at=cutoff, sla_days=3, closed=False, now=now)
+    later = cutoff + dt.timedelta(microseconds=1)
+    assert not rules.is_overdue(entered_at=later, sla_days=3, closed=False, now=now)
+    assert not rules.is_overdue(entered_at=cutoff, sla_days=3, closed=True, now=now)
+    assert not rules.is_overdue(entered_at=cutoff, sla_days=None, closed=False, now=now)
+
+
+def test_a_form_filled_in_a_case_is_activity_on_the_case(
+    db: Session, client: TestClient, worker: User
+) -> None:
+    case = open_case(db, worker)
+    case.last_activity_at = utcnow() - dt.timedelta(days=3)
+    db.commit()
+    version = case.row_version
+    login(client, worker.username)
+    draft = forms.start_filling(
+        db=db,
+        settings=client.app.state.settings,  # type: ignore[attr-defined]
+        user=worker,
+        form_key="consent",
+        case_id=case.id,
+    )
+    fill_pages(client, draft.client_id, CONSENT_GIVEN)
+    done = submit_page(client, draft.client_id)
+    assert (done.status_code, done.headers["location"]) == (303, f"/cases/{case.id}")
+    submission = db.execute(
+        select(Submission).where(Submission.client_id == draft.client_id)
+    ).scalar_one()
+    case = reload(db, case)
+    assert case.last_activity_at == submission.submitted_at
+    assert case.row_version == version  # activity, not a change someone must reload for
+
+
+def test_the_intake_form_opens_no_case_without_consent_to_services(
+    db: Session, client: TestClient, worker: User
+) -> None:
+    login(client, worker.username)
+    refused = [CONSENT_GIVEN[0], {**CONSENT_GIVEN[1], "consent_services": "no"}]
+    give_consent(client, refused)
+    intake = db.execute(select(Intake)).scalar_one()
+    # The intake form's filling made by hand, as a forged or raced request could.
+    forms.start_filling(
+        db=db,
+        settings=client.app.state.settings,  # type: ignore[attr-defined]
+        user=worker,
+        form_key=INTAKE_FORM,
+        client_id=intake.intake_client_id,
+    )
+    fill_pages(client, intake.intake_client_id, [MEETING, WOMAN, SITUATION])
+    refused_submit = submit_page(client, intake.intake_client_id)
+    assert refused_submit.status_code == 404
+    db.expire_all()
+    assert db.execute(select(Case)).scalars().all() == []
+    assert db.execute(select(Intake.case_id)).scalar_one() is None
+
+
+def test_a_review_digest_of_any_text_is_a_changed_review_not_an_error(
+    db: Session, client: TestClient, worker: User
+) -> None:
+    login(client, worker.username)
+    next_url = give_consent(client)
+    intake_id = next_url.removeprefix("/fill/")
+    fill_pages(client, intake_id, [MEETING, WOMAN, SITUATION])
+    _page, fields = review(client, intake_id)
+    for digest in ("é" * 64, "Ольга", "\u2028"):
+        answered = client.post(f"/fill/{intake_id}/submit", data={**fields, "_reviewed": digest})
+        assert answered.status_code == 409, digest
+    assert forms.same_digest("abc", "abc") and not forms.same_digest("abc", "ab\u00e9")
+    db.expire_all()
+    assert db.execute(select(Case)).scalars().all() == []
