@@ -24,6 +24,7 @@ def role_label(role: str) -> str:
         "outreach_worker": i18n.gettext("Outreach worker"),
         "supervisor": i18n.gettext("Supervisor"),
         "admin": i18n.gettext("Administrator"),
+        "installation_admin": i18n.gettext("Installation administrator"),
     }
     return labels.get(role, role)
 

@@ -66,7 +66,7 @@ def login_page(request: Request, db: DbSession) -> Response:
     # A stale cookie is dropped here so the form's token binds to the pre-session cookie.
     request.cookies.pop(sessions.cookie_name(settings), None)
     response = web.render(request, "accounts/login.html", {"failed": False})
-    response.delete_cookie(sessions.cookie_name(settings), path="/")
+    _delete_session_cookie(request, response)
     return response
 
 

@@ -58,11 +58,6 @@ def test_logout_deletes_the_secure_cookie_as_it_was_set(https: TestClient, worke
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="login_page (owned by the lead) still deletes a stale cookie without Secure; "
-    "it should call _delete_session_cookie",
-)
 def test_the_sign_in_page_drops_a_stale_secure_cookie_as_it_was_set(https: TestClient) -> None:
     response = https.get("/login", headers={"Cookie": f"{NAME}=stale-token"})
     assert response.status_code == 200 and csrf_from(response.text)
