@@ -89,7 +89,8 @@ def creatable_roles(actor: User) -> list[str]:
 
 def managed_user(*, db: Session, actor: User, user_id: str) -> User:
     """The account `actor` manages with this id; a refused attempt is audited."""
-    target = service.find_user(db=db, user_id=user_id[:32])
+    # An opaque id never holds NUL (which PostgreSQL text cannot): no such user.
+    target = None if "\x00" in user_id else service.find_user(db=db, user_id=user_id[:32])
     if target is not None and manages(actor, target):
         return target
     if target is not None:
@@ -288,7 +289,8 @@ def account_changes(*, db: Session, supervisor: User, limit: int = 50) -> list[A
 def create_organisation(*, db: Session, actor: User, name: str, kind: str) -> Organisation:
     """A new organisation, named uniquely."""
     name = name.strip()
-    if not name or len(name) > 200:
+    # Control characters are no part of a name (and PostgreSQL text cannot hold NUL).
+    if not name or len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise service.AccountError(_("Name the organisation."))
     if kind not in {k.value for k in OrganisationKind}:
         kind = OrganisationKind.OTHER.value
@@ -311,7 +313,7 @@ def create_organisation(*, db: Session, actor: User, name: str, kind: str) -> Or
 
 def find_organisation(*, db: Session, organisation_id: str) -> Organisation:
     """An organisation by opaque id."""
-    org = db.get(Organisation, organisation_id[:32])
+    org = None if "\x00" in organisation_id else db.get(Organisation, organisation_id[:32])
     if org is None:
         raise NotManaged
     return org

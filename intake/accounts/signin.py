@@ -85,7 +85,12 @@ def sign_in(
     key = client_key(settings, client_address)
     name = username.strip().lower()[:64]
     with read_transaction(db):
-        user = db.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        # No username holds NUL, and PostgreSQL text cannot: such a name is simply unknown.
+        user = (
+            db.execute(select(User).where(User.username == name)).scalar_one_or_none()
+            if "\x00" not in name
+            else None
+        )
         stored_hash = user.password_hash if user else None
     # The hash is always verified, even when the answer is already known, so
     # timing tells nothing about whether the account exists or is locked.

@@ -49,7 +49,7 @@ def visible_cases(*, user: User) -> Select[Case]:
 
 def get_visible_case(*, db: Session, user: User, case_id: str, refresh: bool = False) -> Case:
     """The case if `user` may see it, else CaseNotFound; `refresh` re-reads a loaded row."""
-    if not case_id or len(case_id) > MAX_ID_LENGTH:
+    if not case_id or len(case_id) > MAX_ID_LENGTH or "\x00" in case_id:
         raise CaseNotFound
     query = visible_cases(user=user).where(Case.id == case_id)
     if refresh:

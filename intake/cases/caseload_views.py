@@ -43,15 +43,19 @@ def count_text(count: int, capped: bool) -> str:
     return ngettext("%(num)s case", "%(num)s cases", count)
 
 
+# PostgreSQL text cannot hold NUL, and no stage, track or reference has one.
+NO_NUL = r"^[^\x00]*$"
+
+
 @router.get("/cases")
 def caseload_page(
     request: Request,
     db: DbSession,
     user: CaseViewer,
     tab: Annotated[str, Query(max_length=20)] = "mine",
-    stage: Annotated[str, Query(max_length=64)] = "",
-    track: Annotated[str, Query(max_length=64)] = "",
-    q: Annotated[str, Query(max_length=40)] = "",
+    stage: Annotated[str, Query(max_length=64, pattern=NO_NUL)] = "",
+    track: Annotated[str, Query(max_length=64, pattern=NO_NUL)] = "",
+    q: Annotated[str, Query(max_length=40, pattern=NO_NUL)] = "",
     after: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
     tabs = caseload.tabs_for(user)
