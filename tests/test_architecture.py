@@ -71,8 +71,8 @@ def imports_of(module: str, path: Path) -> set[str]:
 
 def package_of(module: str) -> str:
     """The floor a module stands on: its package under intake (or the ground-floor module)."""
-    if module == "intake.definitions.yaml_source":
-        return "yaml_source"
+    if module in ("intake.definitions.yaml_source", "intake.security.field_crypto"):
+        return module.rpartition(".")[2]  # ground-floor modules living in upper packages
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else "intake"
 
