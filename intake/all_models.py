@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
+from intake.accounts import mfa_models
 from intake.accounts import models as accounts_models
 from intake.audit import models as audit_models
 from intake.cases import models as cases_models
@@ -14,6 +15,7 @@ __all__ = [
     "cases_models",
     "definitions_models",
     "forms_models",
+    "mfa_models",
     "overlap_models",
     "security_models",
 ]

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -15,7 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from intake import web
+from intake.accounts import mfa_views
 from intake.accounts import views as account_views
+from intake.accounts.reauth import ReauthRequired
 from intake.admin import views as admin_views
 from intake.cases import dashboard_views
 from intake.cases import views as case_views
@@ -109,11 +112,27 @@ def _install_error_handlers(app: FastAPI) -> None:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse("/login", status_code=303)
 
+    @app.exception_handler(ReauthRequired)
+    async def reauth_required(request: Request, exc: ReauthRequired) -> Response:
+        # Back to the page the action was started from (a GET is simply repeated).
+        path = request.url.path if request.method == "GET" else _referer_path(request)
+        target = "/account/reauth?" + urlencode({"next": mfa_views.safe_next(path)})
+        if web.is_htmx(request):
+            return Response(status_code=403, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
     @app.exception_handler(PasswordChangeRequired)
     async def password_change(request: Request, exc: PasswordChangeRequired) -> Response:
         if web.is_htmx(request):
             return Response(status_code=403, headers={"HX-Redirect": "/account/password"})
         return RedirectResponse("/account/password", status_code=303)
+
+
+def _referer_path(request: Request) -> str:
+    """The path of our own page that sent this request, or the home page."""
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    return "/" + referer[len(base) :] if referer.startswith(base) else "/"
 
 
 class CatchAll:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     max_requests_in_flight: int = Field(default=400, ge=10)
     # Password checks (argon2id, 64 MiB each) that may run at once; 0 means one per core.
     password_checks_at_once: int = Field(default=0, ge=0, le=64)
+    # A second factor (TOTP) for the roles that need one (intake.accounts.mfa). Only a
+    # development or test installation may switch it off; production refuses to start so.
+    mfa_enforced: bool = True
+    # How recently a person must have proved who they are before a sensitive action.
+    reauth_minutes: int = Field(default=5, ge=1, le=60)
     default_locale: str = "en"
     timezone: str = "UTC"
 
@@ -60,6 +65,8 @@ class Settings(BaseSettings):
             if self.mode == "production":
                 raise ValueError("INTAKE_SECRET_KEY must be set in production mode")
             self.secret_key = _development_secret(self.var_dir / "secret_key")
+        if self.mode == "production" and not self.mfa_enforced:
+            raise ValueError("INTAKE_MFA_ENFORCED cannot be switched off in production mode")
         if len(self.secret_key) < 32:
             raise ValueError("INTAKE_SECRET_KEY must be at least 32 characters")
         if not self.data_keys:

@@ -37,6 +37,10 @@ def make_settings(var_dir: Path, database_url: str, **overrides: object) -> Sett
         "data_keys": "t1:" + base64.b64encode(b"k" * 32).decode(),
         "mode": "development",
         "secure_cookies": False,
+        # Tests of other features sign in with a password alone; every test of the second
+        # factor (tests/accounts/test_mfa*.py, the browser test) switches it back on, and
+        # production refuses to start with it off.
+        "mfa_enforced": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -38,6 +38,8 @@ class Organisation(Base):
     contact: Mapped[str] = mapped_column(String(300), default="")
     # A deactivated organisation's users are disabled and none can be enabled or added.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Outreach workers need a second factor only where their organisation asks for one.
+    mfa_for_workers: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
@@ -60,5 +62,12 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     password_changed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # The TOTP secret, sealed with the data keys (intake.accounts.mfa); None: not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(300), default=None)
+    # A secret shown for enrolment from the account page, kept until a code confirms it.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(300), default=None)
+    # The last time step a code was accepted for: no code is ever accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, default=None)
+    totp_enrolled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from intake.accounts import mfa
 from intake.accounts.models import User
 from intake.audit import service as audit
 from intake.config import Settings
@@ -32,7 +33,21 @@ _MAX_LOCK = dt.timedelta(hours=1)
 @dataclass(frozen=True)
 class SignIn:
     user: User
+    # A session's token, or, when `code_owed`, the token of a challenge that grants
+    # nothing but the code step (intake.accounts.mfa).
     token: str
+    code_owed: bool = False
+
+
+@dataclass(frozen=True)
+class CodeAnswer:
+    """The outcome of the code step: a session, or a refusal (and whether to start over)."""
+
+    user: User | None
+    session_token: str | None = None
+    # Shown once, after an enrolment made while signing in.
+    recovery_codes: list[str] | None = None
+    start_over: bool = False
 
 
 def client_key(settings: Settings, client_address: str) -> str:
@@ -148,12 +163,87 @@ def _record_outcome(
             outcome="refused",
         )
         return None
-    user.failed_logins = 0
-    user.locked_until = None
     if rehash is not None:
         user.password_hash = rehash
+    if mfa.needs_code(user, settings):
+        # The failure count stands until the code is right too: a known password
+        # must not buy unlimited guesses at codes.
+        audit.record(
+            db=db,
+            action="auth.sign_in",
+            actor_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            outcome="code_owed",
+        )
+        return SignIn(
+            user=user, token=mfa.open_challenge(db=db, settings=settings, user=user), code_owed=True
+        )
+    user.failed_logins = 0
+    user.locked_until = None
     token = sessions.start_session(db=db, user=user, settings=settings)
     audit.record(
         db=db, action="auth.sign_in", actor_id=user.id, object_type="user", object_id=user.id
     )
     return SignIn(user=user, token=token)
+
+
+def answer_code(
+    *, db: Session, settings: Settings, token: str | None, code: str, client_address: str
+) -> CodeAnswer:
+    """The code step: a TOTP or recovery code (or, for a user enrolling, the first code of
+    the secret shown) turns a challenge into a session. Throttled as passwords are."""
+    now = utcnow()
+    key = client_key(settings, client_address)
+    with write_transaction(db):
+        found = mfa.find_challenge(db=db, token=token, lock=True)
+        if found is None:
+            return CodeAnswer(user=None, start_over=True)
+        row, user = found.row, found.user
+        blocked = _client_blocked(db=db, settings=settings, key=key, now=now)
+        locked = user.locked_until is not None and user.locked_until > now
+        how: str | None = None
+        recovery_codes = None
+        if not blocked and not locked:
+            secret = mfa.challenge_secret(settings, row)
+            if secret is None:
+                how = mfa.check_code(db=db, settings=settings, user=user, code=code, now=now)
+            else:
+                step = mfa.check_enrolment_code(secret=secret, code=code, now=now)
+                if step is not None:
+                    recovery_codes = mfa.enrol(
+                        db=db, settings=settings, user=user, secret=secret, step=step, now=now
+                    )
+                    how = "enrolled"
+        if how is None:
+            _count_client_failure(db=db, settings=settings, key=key, now=now)
+            # As with passwords: refused unheard from a blocked address or during a lock,
+            # a code does not lengthen anyone's lock.
+            if not locked and not blocked:
+                _count_account_failure(user=user, settings=settings, now=now)
+            row.attempts += 1
+            start_over = row.attempts >= mfa.CHALLENGE_ATTEMPTS
+            if start_over:
+                mfa.end_challenge(db=db, row=row)
+            audit.record(
+                db=db,
+                action="auth.second_factor",
+                actor_id=user.id,
+                object_type="user",
+                object_id=user.id,
+                outcome="refused",
+            )
+            return CodeAnswer(user=user, start_over=start_over)
+        mfa.end_challenge(db=db, row=row)
+        user.failed_logins = 0
+        user.locked_until = None
+        session_token = sessions.start_session(db=db, user=user, settings=settings)
+        audit.record(
+            db=db,
+            action="auth.sign_in",
+            actor_id=user.id,
+            object_type="user",
+            object_id=user.id,
+            detail=how,
+        )
+        return CodeAnswer(user=user, session_token=session_token, recovery_codes=recovery_codes)

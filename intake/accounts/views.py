@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from intake import i18n, web
-from intake.accounts import administration, organisation_views, service, signin
+from intake.accounts import administration, mfa_views, organisation_views, service, signin
 from intake.accounts.models import Role, User
 from intake.db import DbSession
 from intake.i18n import gettext as _
@@ -89,6 +89,11 @@ def login(
         return web.render(
             request, "accounts/login.html", {"failed": True, "username": username}, status_code=401
         )
+    if result.code_owed:
+        # Half signed in: the challenge cookie opens the code step and nothing else.
+        response = RedirectResponse("/login/code", status_code=303)
+        mfa_views.set_challenge_cookie(request, response, result.token)
+        return response
     target = "/account/password" if result.user.must_change_password else "/"
     response = RedirectResponse(target, status_code=303)
     _set_session_cookie(request, response, result.token)
@@ -305,3 +310,4 @@ def revoke_sessions(request: Request, db: DbSession, admin: UserAdmin, user_id: 
 
 
 router.include_router(organisation_views.router)
+router.include_router(mfa_views.router)

@@ -50,6 +50,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
         **os.environ,
         "INTAKE_VAR_DIR": str(base / "var"),
         "INTAKE_DATABASE_URL": f"sqlite:///{base / 'browser.sqlite3'}",
+        # Only enrolled users are asked for a code (tests/browser/test_mfa.py enrols one).
+        "INTAKE_MFA_ENFORCED": "false",
     }
 
     def cli(*args: str, stdin: str = "") -> str:
