@@ -337,7 +337,7 @@ def remove_own(*, db: Session, settings: Settings, user: User) -> None:
         )
 
 
-def reset(*, db: Session, actor: User, user: User) -> None:
+def reset(*, db: Session, actor: User | None, user: User) -> None:
     """A lost device: an administrator clears the user's second factor and ends their
     sessions; the user enrols again at their next sign-in (the caller checks `manages`)."""
     with write_transaction(db):
@@ -346,7 +346,11 @@ def reset(*, db: Session, actor: User, user: User) -> None:
         _clear(db, row)
         sessions.end_all_sessions(db=db, user_id=row.id)
         audit.record(
-            db=db, action="user.mfa_reset", actor_id=actor.id, object_type="user", object_id=row.id
+            db=db,
+            action="user.mfa_reset",
+            actor_id=actor.id if actor is not None else None,
+            object_type="user",
+            object_id=row.id,
         )
 
 
