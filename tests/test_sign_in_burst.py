@@ -8,93 +8,39 @@ before the write discipline every save waited behind those checks (median 0.7 s,
 
 from __future__ import annotations
 
-import os
-import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "correct horse battery staple"
+from tests.live_server import csrf_token, live_server, signed_in
+
 SAVE_BOUND_SECONDS = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("burst")
-    env = {
-        **os.environ,
-        "INTAKE_VAR_DIR": str(base / "var"),
-        "INTAKE_DATABASE_URL": f"sqlite:///{base / 'burst.sqlite3'}",
-        # The attackers' own address is blocked after many failures; the checks go on.
-        "INTAKE_LOGIN_CLIENT_MAX_FAILURES": "1000",
-    }
-
-    def cli(*args: str, stdin: str = "") -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "intake.cli", *args],
-            input=stdin, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr
-
-    cli("db", "upgrade")
-    for name in ("sup", "calm"):
-        cli("users", "create", name, "--role", "supervisor", "--org", "Team",
-            "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "intake.cli", "serve", "--port", str(port)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def _token(html: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert found
-    return found.group(1)
+    # The attackers' own address is blocked after many failures; the checks go on.
+    with live_server(
+        tmp_path_factory.mktemp("burst"),
+        users=[("sup", "supervisor"), ("calm", "supervisor")],
+        env={"INTAKE_LOGIN_CLIENT_MAX_FAILURES": "1000"},
+    ) as url:
+        yield url
 
 
 def test_a_save_is_not_held_up_by_failing_sign_ins(server: str) -> None:
-    supervisor = httpx.Client(base_url=server, timeout=30)
-    signed_in = supervisor.post(
-        "/login",
-        data={
-            "username": "sup",
-            "password": PASSWORD,
-            "csrf_token": _token(supervisor.get("/login").text),
-        },
-    )
-    assert signed_in.status_code == 303
-    token = _token(supervisor.get("/").text)
+    supervisor = signed_in(server, "sup")
+    token = csrf_token(supervisor.get("/").text)
     stop = threading.Event()
     attacker_statuses: list[int] = []
 
     def fail_sign_ins() -> None:
         with httpx.Client(base_url=server, timeout=30) as attacker:
-            form_token = _token(attacker.get("/login").text)
+            form_token = csrf_token(attacker.get("/login").text)
             while not stop.is_set():
                 answer = attacker.post(
                     "/login",
@@ -131,17 +77,8 @@ def test_a_slow_upload_holds_nobody_up(server: str) -> None:
     """A phone on a bad connection trickles its form in over seconds; nobody waits for it
     (the write lock is taken by the transaction, after the body has arrived)."""
     host, port = server.removeprefix("http://").split(":")
-    supervisor = httpx.Client(base_url=server, timeout=30)
-    signed_in = supervisor.post(
-        "/login",
-        data={
-            "username": "calm",
-            "password": PASSWORD,
-            "csrf_token": _token(supervisor.get("/login").text),
-        },
-    )
-    assert signed_in.status_code == 303
-    token = _token(supervisor.get("/").text)
+    supervisor = signed_in(server, "calm")
+    token = csrf_token(supervisor.get("/").text)
     body = b"username=sup&password=" + b"x" * 200
     with socket.create_connection((host, int(port))) as slow:
         slow.sendall(
