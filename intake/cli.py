@@ -333,6 +333,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="audit_command", required=True
     )
     audit.add_parser("verify", help="check the hash chain").set_defaults(handler=cmd_audit_verify)
+
+    from intake.keys.cli import register as register_keys
+
+    register_keys(sub)
     return parser
 
 

@@ -116,3 +116,22 @@ def decrypt_value(*, keyring: Keyring, token: str, context: str) -> str:
     except InvalidTag:
         raise FieldCryptoError("the encrypted value does not belong here or was altered") from None
     return plain.decode("utf-8")
+
+
+def key_id_of(value: object) -> str | None:
+    """The key id a token names, or None when `value` is not shaped like a token.
+
+    Shape only: a person's text may look like a token; decrypting tells them apart."""
+    if not isinstance(value, str):
+        return None
+    version, _sep, rest = value.partition(":")
+    key_id, _sep2, payload = rest.partition(":")
+    if version != VERSION or not payload or not _KEY_ID.fullmatch(key_id):
+        return None
+    return key_id
+
+
+def reencrypt_value(*, keyring: Keyring, token: str, context: str) -> str:
+    """`token` sealed again with the active key, bound to the same `context`."""
+    plain = decrypt_value(keyring=keyring, token=token, context=context)
+    return encrypt_value(keyring=keyring, value=plain, context=context)

@@ -1,0 +1,1 @@
+"""Data keys: rotation of the keys that seal sensitive values at rest."""
