@@ -61,6 +61,7 @@ def make_environment() -> Environment:
     env.filters["date"] = i18n.format_date
     env.filters["number"] = i18n.format_number
     env.globals["LANGUAGES"] = i18n.LANGUAGE_NAMES
+    env.globals["text_direction"] = i18n.direction
     env.globals["has_permission"] = has_permission
     env.globals["role_label"] = role_label
     env.globals["kind_label"] = kind_label
