@@ -91,7 +91,7 @@ def test_a_page_shows_progress_labels_and_the_right_keyboards(client, worker: Us
     assert page.find("input", {"name": "contact_phone"})["type"] == "tel"
     assert len(page.find_all("input", {"name": "gender", "type": "radio"})) == 4
     assert page.find("select", {"name": "nationality"}) is not None  # 23 options: a list
-    assert len(page.find_all("input", {"name": "languages_spoken", "type": "checkbox"})) == 9
+    assert len(page.find_all("input", {"name": "languages_spoken", "type": "checkbox"})) == 10
     assert page.find(attrs={"name": "age_years"}) is None  # a calculation is no input
     # The `relevant` rule travels as data, for the browser's evaluator.
     rule = json.loads(field(page, "age")["data-relevant"])
