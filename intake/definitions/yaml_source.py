@@ -85,25 +85,34 @@ def load_yaml(text: str, *, file: str) -> Source:
     """Parse YAML text with a safe loader; raise DefinitionProblems if it is not usable."""
     if len(text.encode("utf-8", errors="surrogatepass")) > MAX_DEFINITION_BYTES:
         raise DefinitionProblems(
-            [Problem(file, 1, 1, f"the file is larger than {MAX_DEFINITION_BYTES // 1024} KB")]
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    _("the file is larger than %(size)s KB", size=MAX_DEFINITION_BYTES // 1024),
+                )
+            ]
         )
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
         node = loader.get_single_node()
         if node is None:
-            raise DefinitionProblems([Problem(file, 1, 1, "the file is empty")])
+            raise DefinitionProblems([Problem(file, 1, 1, _("the file is empty"))])
         walker = _Walker(loader, file)
         data = walker.value(node, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML does not parse: {exc.problem or exc.context}"
+        message = _("YAML does not parse: %(reason)s", reason=exc.problem or exc.context)
         raise DefinitionProblems([Problem(file, line, column, message)]) from None
     except yaml.reader.ReaderError as exc:
         raise DefinitionProblems([_unreadable(text, file, exc)]) from None
     except yaml.YAMLError as exc:
-        raise DefinitionProblems([Problem(file, 1, 1, f"YAML does not parse: {exc}")]) from None
+        raise DefinitionProblems(
+            [Problem(file, 1, 1, _("YAML does not parse: %(reason)s", reason=exc))]
+        ) from None
     except RecursionError:
         message = _("the text is nested too deeply")
         raise DefinitionProblems([Problem(file, 1, 1, message)]) from None
@@ -198,7 +207,7 @@ class _Walker:
         if id(node) in self.seen:
             line, column = self._at(node)
             self.problems.append(
-                Problem(self.file, line, column, "anchors and aliases are not allowed")
+                Problem(self.file, line, column, _("anchors and aliases are not allowed"))
             )
             return None
         self.seen.add(id(node))
@@ -222,11 +231,15 @@ class _Walker:
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 line, column = self._at(key_node)
-                self.problems.append(Problem(self.file, line, column, "a key must be plain text"))
+                self.problems.append(
+                    Problem(self.file, line, column, _("a key must be plain text"))
+                )
                 continue
             if key_node.tag == "tag:yaml.org,2002:merge":
                 line, column = self._at(key_node)
-                self.problems.append(Problem(self.file, line, column, "merge keys are not allowed"))
+                self.problems.append(
+                    Problem(self.file, line, column, _("merge keys are not allowed"))
+                )
                 continue
             if key_node.tag not in _STANDARD_TAGS:
                 tag = _tag_as_written(key_node)
@@ -236,7 +249,9 @@ class _Walker:
             if key in result:
                 line, column = self._at(key_node)
                 self.problems.append(
-                    Problem(self.file, line, column, f"the key '{key}' is written twice")
+                    Problem(
+                        self.file, line, column, _("the key '%(key)s' is written twice", key=key)
+                    )
                 )
                 continue
             child = (*path, key)

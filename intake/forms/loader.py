@@ -39,6 +39,7 @@ from intake.forms.definition import (
     Texts,
 )
 from intake.forms.schema import ChoiceSchema, FieldSchema, FieldType, FormSchema
+from intake.i18n import gettext as _
 
 # Keys each field type may use besides name, type, label, hint and relevant.
 _ANSWERED_KEYS = frozenset({"required", "constraint", "constraint_message", "default", "sensitive"})
@@ -90,7 +91,7 @@ class _Builder:
     def build(self) -> FormDefinition:
         schema = self.schema
         if len(set(self.languages)) != len(self.languages):
-            self.problem(("languages",), "a language is listed twice")
+            self.problem(("languages",), _("a language is listed twice"))
         self.choice_lists = {
             name: self.choice_defs(listed, ("choice_lists", name))
             for name, listed in schema.choice_lists.items()
@@ -102,7 +103,9 @@ class _Builder:
         for index, page in enumerate(schema.pages):
             path: Path = ("pages", index)
             if page.name in page_names:
-                self.problem((*path, "name"), f"the page name '{page.name}' is used twice")
+                self.problem(
+                    (*path, "name"), _("the page name '%(name)s' is used twice", name=page.name)
+                )
             page_names.add(page.name)
             fields = tuple(
                 self.field(f, (*path, "fields", i), repeat=None) for i, f in enumerate(page.fields)
@@ -143,11 +146,18 @@ class _Builder:
         if raw.name in self.places:
             line, _column = self.source.position(self.places[raw.name])
             self.problem(
-                (*path, "name"), f"the field name '{raw.name}' is already used on line {line}"
+                (*path, "name"),
+                _(
+                    "the field name '%(name)s' is already used on line %(line)s",
+                    name=raw.name,
+                    line=line,
+                ),
             )
             return
         if raw.name in RESERVED_NAMES:
-            self.problem((*path, "name"), f"'{raw.name}' is reserved; choose another name")
+            self.problem(
+                (*path, "name"), _("'%(name)s' is reserved; choose another name", name=raw.name)
+            )
         self.places[raw.name] = path
         if raw.type in VALUE_TYPES:
             scope[raw.name] = VALUE_TYPES[raw.type]
@@ -178,8 +188,11 @@ class _Builder:
                 for name in sorted(remaining):
                     self.problem(
                         (*calculations[name][1], "calculation"),
-                        f"the calculation of '{name}' depends on itself through "
-                        + ", ".join(sorted(remaining[name] & remaining.keys())),
+                        _(
+                            "the calculation of '%(name)s' depends on itself through %(others)s",
+                            name=name,
+                            others=", ".join(sorted(remaining[name] & remaining.keys())),
+                        ),
                     )
                 break
             for name in ready:
@@ -206,7 +219,7 @@ class _Builder:
         value_type = scope.get(raw.name) if raw.type != FieldType.NOTE else None
         relevant = self.expression(raw.relevant, (*path, "relevant"), scope, ValueType.BOOLEAN)
         if relevant is not None and raw.name in relevant.references:
-            self.problem((*path, "relevant"), "a field's relevant cannot read the field itself")
+            self.problem((*path, "relevant"), _("a field's relevant cannot read the field itself"))
         required_when = None
         if isinstance(raw.required, str):
             required_when = self.expression(
@@ -251,23 +264,37 @@ class _Builder:
     def check_keys(self, raw: FieldSchema, path: Path, *, nested: bool) -> None:
         allowed = _ALWAYS_KEYS | _EXTRA_KEYS[raw.type]
         for key in sorted(raw.model_fields_set - allowed):
-            self.problem((*path, key), f"'{key}' does not apply to a {raw.type} field")
+            self.problem(
+                (*path, key),
+                _("'%(key)s' does not apply to a %(type)s field", key=key, type=raw.type),
+            )
         kind = raw.type
         if kind != FieldType.CALCULATE and raw.label is None:
-            self.problem(path, f"the {kind} field '{raw.name}' needs a label")
+            self.problem(
+                path, _("the %(type)s field '%(name)s' needs a label", type=kind, name=raw.name)
+            )
         if kind == FieldType.CALCULATE and raw.calculation is None:
-            self.problem(path, f"the calculate field '{raw.name}' needs a calculation")
+            self.problem(
+                path, _("the calculate field '%(name)s' needs a calculation", name=raw.name)
+            )
         if kind == FieldType.REPEAT:
             if nested:
-                self.problem((*path, "type"), "a repeat group cannot hold another repeat group")
+                self.problem((*path, "type"), _("a repeat group cannot hold another repeat group"))
             if not raw.fields:
-                self.problem(path, f"the repeat group '{raw.name}' needs fields")
+                self.problem(path, _("the repeat group '%(name)s' needs fields", name=raw.name))
             if raw.min is not None and raw.max is not None and raw.min > raw.max:
-                self.problem((*path, "min"), "min is larger than max")
+                self.problem((*path, "min"), _("min is larger than max"))
         if kind in SELECT_TYPES and (raw.choices is None) == (raw.choice_list is None):
-            self.problem(path, f"the {kind} field '{raw.name}' needs choices or a choice_list")
+            self.problem(
+                path,
+                _(
+                    "the %(type)s field '%(name)s' needs choices or a choice_list",
+                    type=kind,
+                    name=raw.name,
+                ),
+            )
         if raw.constraint_message is not None and raw.constraint is None:
-            self.problem((*path, "constraint_message"), "constraint_message without constraint")
+            self.problem((*path, "constraint_message"), _("constraint_message without constraint"))
 
     def choices_of(self, raw: FieldSchema, path: Path) -> tuple[ChoiceDef, ...]:
         if raw.type not in SELECT_TYPES:
@@ -275,7 +302,8 @@ class _Builder:
         if raw.choice_list is not None:
             if raw.choice_list not in self.schema.choice_lists:
                 self.problem(
-                    (*path, "choice_list"), f"there is no choice list called '{raw.choice_list}'"
+                    (*path, "choice_list"),
+                    _("there is no choice list called '%(name)s'", name=raw.choice_list),
                 )
                 return ()
             return self.choice_lists[raw.choice_list]
@@ -287,7 +315,8 @@ class _Builder:
         for index, choice in enumerate(listed):
             if choice.name in seen:
                 self.problem(
-                    (*path, index, "name"), f"the choice name '{choice.name}' is used twice"
+                    (*path, index, "name"),
+                    _("the choice name '%(name)s' is used twice", name=choice.name),
                 )
             seen.add(choice.name)
             label = self.required_texts(choice.label, (*path, index, "label"))
@@ -331,7 +360,9 @@ class _Builder:
             posted = str(raw.default)
         value, error = coerce_value(built, posted)
         if error:
-            self.problem((*path, "default"), f"the default does not fit the field: {error}")
+            self.problem(
+                (*path, "default"), _("the default does not fit the field: %(error)s", error=error)
+            )
             return built
         return replace(built, default=value)
 
@@ -346,10 +377,16 @@ class _Builder:
         what = ".".join(str(part) for part in path if not isinstance(part, int))
         for language in self.languages:
             if not (value.get(language) or "").strip():
-                self.problem(path, f"{what} has no '{language}' translation")
+                self.problem(
+                    path,
+                    _("%(what)s has no '%(language)s' translation", what=what, language=language),
+                )
         for language in value:
             if language not in self.languages:
-                self.problem((*path, language), f"'{language}' is not one of the form's languages")
+                self.problem(
+                    (*path, language),
+                    _("'%(language)s' is not one of the form's languages", language=language),
+                )
         return MappingProxyType(dict(value))
 
     def expression(

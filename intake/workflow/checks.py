@@ -9,6 +9,7 @@ from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from intake.definitions.yaml_source import Problem, Source
+from intake.i18n import gettext as _
 from intake.workflow.schema import ANY_STATE, TrackDefinition, TransitionDefinition
 
 
@@ -43,7 +44,11 @@ def _translation_problems(source: Source, definition: TrackDefinition) -> list[P
     declared = definition.languages
     for index, language in enumerate(declared):
         if language in declared[:index]:
-            problems.append(source.problem(("languages", index), f"'{language}' is listed twice"))
+            problems.append(
+                source.problem(
+                    ("languages", index), _("'%(language)s' is listed twice", language=language)
+                )
+            )
 
     labelled: list[tuple[tuple[str | int, ...], Mapping[str, str]]] = [
         (("title",), definition.title)
@@ -55,12 +60,17 @@ def _translation_problems(source: Source, definition: TrackDefinition) -> list[P
     for path, labels in labelled:
         for language in declared:
             if language not in labels:
-                problems.append(source.problem(path, f"the '{language}' translation is missing"))
+                problems.append(
+                    source.problem(
+                        path, _("the '%(language)s' translation is missing", language=language)
+                    )
+                )
         for language in labels:
             if language not in declared:
                 problems.append(
                     source.problem(
-                        (*path, language), f"'{language}' is not one of the track's languages"
+                        (*path, language),
+                        _("'%(language)s' is not one of the track's languages", language=language),
                     )
                 )
     return problems
@@ -75,7 +85,15 @@ def _unknown(
 ) -> Iterable[Problem]:
     for index, name in enumerate(names):
         if name not in known:
-            yield source.problem((*path, index), f"unknown {kind} '{name}'")
+            yield source.problem((*path, index), _unknown_message(kind, name))
+
+
+def _unknown_message(kind: str, name: str) -> str:
+    if kind == "form":
+        return _("unknown form '%(name)s'", name=name)
+    if kind == "role":
+        return _("unknown role '%(name)s'", name=name)
+    return _("unknown team function '%(name)s'", name=name)
 
 
 def _reference_problems(
@@ -99,15 +117,21 @@ def _reference_problems(
             source, (*at, "requires_team"), t.requires_team, team_functions, "team function"
         )
         if t.dest not in definition.states:
-            problems.append(source.problem((*at, "dest"), f"unknown state '{t.dest}'"))
+            problems.append(
+                source.problem((*at, "dest"), _("unknown state '%(name)s'", name=t.dest))
+            )
         if isinstance(t.source, list):
             for position, name in enumerate(t.source):
                 if name not in definition.states:
                     problems.append(
-                        source.problem((*at, "source", position), f"unknown state '{name}'")
+                        source.problem(
+                            (*at, "source", position), _("unknown state '%(name)s'", name=name)
+                        )
                     )
         elif t.source != ANY_STATE and t.source not in definition.states:
-            problems.append(source.problem((*at, "source"), f"unknown state '{t.source}'"))
+            problems.append(
+                source.problem((*at, "source"), _("unknown state '%(name)s'", name=t.source))
+            )
     return problems
 
 
@@ -115,11 +139,13 @@ def _state_problems(source: Source, definition: TrackDefinition) -> list[Problem
     problems: list[Problem] = []
     initial = definition.states.get(definition.initial)
     if initial is None:
-        problems.append(source.problem(("initial",), f"unknown state '{definition.initial}'"))
+        problems.append(
+            source.problem(("initial",), _("unknown state '%(name)s'", name=definition.initial))
+        )
     elif initial.final:
-        problems.append(source.problem(("initial",), "the initial state cannot be final"))
+        problems.append(source.problem(("initial",), _("the initial state cannot be final")))
     if not any(state.final for state in definition.states.values()):
-        problems.append(source.problem(("states",), "the track has no final state"))
+        problems.append(source.problem(("states",), _("the track has no final state")))
     for index, t in enumerate(definition.transitions):
         # Closed means closed: reopening is a new decision, made by a new transition
         # out of a non-final state, so a final state refuses every way out.
@@ -131,7 +157,9 @@ def _state_problems(source: Source, definition: TrackDefinition) -> list[Problem
                 if isinstance(t.source, list):
                     path = (*path, position)
                 problems.append(
-                    source.problem(path, f"'{name}' is final: no transition may leave it")
+                    source.problem(
+                        path, _("'%(name)s' is final: no transition may leave it", name=name)
+                    )
                 )
     return problems
 
@@ -149,7 +177,12 @@ def _graph_problems(source: Source, definition: TrackDefinition) -> list[Problem
                 problems.append(
                     source.problem(
                         ("transitions", index, "trigger"),
-                        f"'{t.trigger}' already leaves '{name}' (transition {first + 1})",
+                        _(
+                            "'%(trigger)s' already leaves '%(name)s' (transition %(number)s)",
+                            trigger=t.trigger,
+                            name=name,
+                            number=first + 1,
+                        ),
                     )
                 )
             seen.setdefault((name, t.trigger), index)
@@ -162,7 +195,8 @@ def _graph_problems(source: Source, definition: TrackDefinition) -> list[Problem
             if name not in reached:
                 problems.append(
                     source.problem(
-                        ("states", name), f"no transition reaches '{name}' from the start"
+                        ("states", name),
+                        _("no transition reaches '%(name)s' from the start", name=name),
                     )
                 )
     reverse: dict[str, set[str]] = {name: set() for name in definition.states}
@@ -175,11 +209,15 @@ def _graph_problems(source: Source, definition: TrackDefinition) -> list[Problem
             continue
         if not edges[name]:
             problems.append(
-                source.problem(("states", name), f"'{name}' is not final and has no way out")
+                source.problem(
+                    ("states", name), _("'%(name)s' is not final and has no way out", name=name)
+                )
             )
         elif name not in can_finish and can_finish:
             problems.append(
-                source.problem(("states", name), f"no final state can be reached from '{name}'")
+                source.problem(
+                    ("states", name), _("no final state can be reached from '%(name)s'", name=name)
+                )
             )
     return problems
 

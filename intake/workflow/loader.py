@@ -16,6 +16,7 @@ from intake.definitions.yaml_source import (
 )
 from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
 from intake.expressions.choices import unknown_choices
+from intake.i18n import gettext as _
 from intake.workflow.checks import expand_sources, structural_problems
 from intake.workflow.compiled import State, Transition, Workflow, frozen_mapping
 from intake.workflow.schema import ROLES, TEAM_FUNCTIONS, TrackDefinition
@@ -76,7 +77,11 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
         if workflow.id in first_with_id:
             other = first_with_id[workflow.id].file
             problems.append(
-                at(workflow, "id", f"the track id '{workflow.id}' is also used in {other}")
+                at(
+                    workflow,
+                    "id",
+                    _("the track id '%(id)s' is also used in %(file)s", id=workflow.id, file=other),
+                )
             )
         first_with_id.setdefault(workflow.id, workflow)
     catch_alls = [w for w in workflows if w.is_catch_all]
@@ -85,7 +90,7 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
             at(
                 workflows[0],
                 "id",
-                "no track catches every other case: one must have no applies_when",
+                _("no track catches every other case: one must have no applies_when"),
             )
         )
     if len(catch_alls) > 1:
@@ -95,7 +100,10 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
                 at(
                     workflow,
                     "id",
-                    f"only one track may have no applies_when; these have none: {names}",
+                    _(
+                        "only one track may have no applies_when; these have none: %(names)s",
+                        names=names,
+                    ),
                 )
             )
     by_priority: dict[int, Workflow] = {}
@@ -104,7 +112,11 @@ def check_track_set(workflows: Sequence[Workflow]) -> list[Problem]:
             continue
         if workflow.priority in by_priority:
             other, rank = by_priority[workflow.priority].id, workflow.priority
-            message = f"'{other}' has priority {rank} too: which applies first is unclear"
+            message = _(
+                "'%(other)s' has priority %(rank)s too: which applies first is unclear",
+                other=other,
+                rank=rank,
+            )
             problems.append(at(workflow, "priority", message))
         by_priority.setdefault(workflow.priority, workflow)
     return sorted(problems)
@@ -169,7 +181,7 @@ def _unrequired_forms(
     return [
         source.problem(
             ("transitions", index, "condition"),
-            f"the condition reads form '{form}', which requires_forms does not list",
+            _("the condition reads form '%(form)s', which requires_forms does not list", form=form),
         )
         for form in read
         if form not in requires_forms
@@ -205,6 +217,7 @@ def _build(
             condition=condition,
             requires_team=tuple(t.requires_team),
             requires_reason=t.requires_reason,
+            requires_consent=tuple(t.requires_consent),
         )
         for t, condition in zip(definition.transitions, conditions, strict=True)
     )
