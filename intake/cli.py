@@ -194,6 +194,12 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     return forms_cli.check_command(args.paths)
 
 
+def cmd_forms_import_xlsform(args: argparse.Namespace) -> int:
+    from intake.forms import cli as forms_cli
+
+    return forms_cli.import_xlsform_command(args.file, form_id=args.id, output=args.output)
+
+
 def cmd_forms_schema(args: argparse.Namespace) -> int:
     from intake.forms import cli as forms_cli
 
@@ -314,6 +320,11 @@ def build_parser() -> argparse.ArgumentParser:
     forms_check = forms.add_parser("check", help="check form files (default: forms/)")
     forms_check.add_argument("paths", nargs="*")
     forms_check.set_defaults(handler=cmd_forms_check)
+    forms_import = forms.add_parser("import-xlsform", help="translate an XLSForm (.xlsx)")
+    forms_import.add_argument("file")
+    forms_import.add_argument("--id", help="the form id (default: settings form_id)")
+    forms_import.add_argument("-o", "--output", help="where to write (default: forms/ID.yaml)")
+    forms_import.set_defaults(handler=cmd_forms_import_xlsform)
     forms.add_parser("schema", help="print the JSON Schema of the form language").set_defaults(
         handler=cmd_forms_schema
     )

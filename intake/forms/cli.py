@@ -72,3 +72,34 @@ def schema_command() -> str:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "intake form definition"
     return json.dumps(schema, indent=2, ensure_ascii=False)
+
+
+def import_xlsform_command(
+    path: str, *, form_id: str | None, output: str | None, out: TextIO | None = None
+) -> int:
+    """Translate an XLSForm into a form file; print the report; 0 when the form is sound."""
+    from intake.forms.xlsform import import_xlsform
+    from intake.forms.xlsform_workbook import MAX_FILE_BYTES
+
+    out = out or sys.stdout
+    source = Path(path)
+    try:
+        if source.stat().st_size > MAX_FILE_BYTES:
+            print(f"{path}: the file is larger than {MAX_FILE_BYTES // 2**20} MB", file=out)
+            return 1
+        data = source.read_bytes()
+    except OSError as error:
+        print(f"{path}: cannot read the file: {error.strerror}", file=out)
+        return 1
+    result = import_xlsform(data, form_id=form_id, file=source.name)
+    print(result.report(), file=out)
+    if not result.ok:
+        print("nothing written: resolve the refusals and problems above", file=out)
+        return 1
+    target = Path(output or FORMS_DIR / f"{result.form_id}.yaml")
+    if target.exists():
+        print(f"{target} exists; choose another path with -o", file=out)
+        return 1
+    target.write_text(result.yaml_text, encoding="utf-8")
+    print(f"written: {target}", file=out)
+    return 0
