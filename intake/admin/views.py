@@ -17,6 +17,7 @@ from intake import i18n, web
 from intake.accounts.models import User
 from intake.admin import service
 from intake.admin.migration_views import router as migration_router
+from intake.admin.xlsform_views import router as xlsform_router
 from intake.db import DbSession, ReadsOnly
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict, UnchangedDefinition
@@ -30,6 +31,7 @@ from intake.security.permissions import Permission, require
 
 router = APIRouter(prefix="/admin/definitions")
 router.include_router(migration_router)
+router.include_router(xlsform_router)
 
 Viewer = Annotated[User, Depends(require(Permission.DEFINITIONS_VIEW))]
 Editor = Annotated[User, Depends(require(Permission.DEFINITIONS_EDIT))]

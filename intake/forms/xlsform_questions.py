@@ -117,7 +117,9 @@ class QuestionsMixin(ImporterBase):
             return translate(cell.value, context)
         except XPathRefused as refused:
             self.refuse(cell.ref, refused.message, refused.suggestion)
-            return None
+            # Kept, marked so that no check lets it through: the form cannot be
+            # published until a person rewrites it (never dropped, never guessed).
+            return f"untranslated: {cell.value}"
 
     def question(self, row: Row, conditions: list[str]) -> dict[str, Any]:
         keys = {normalise_header(h)[0]: c for h, c in row.cells.items()}

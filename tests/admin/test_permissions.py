@@ -31,6 +31,8 @@ CHANGES = [
     "/admin/definitions/workflow/standard/versions/1/republish",
     "/admin/definitions/workflow/standard/migrate/dry-run",
     "/admin/definitions/workflow/standard/migrate/apply",
+    "/admin/definitions/xlsform",
+    "/admin/definitions/xlsform/publish",
 ]
 
 
@@ -52,6 +54,8 @@ ROUTE_OF = {
     ),
     f"{D}/workflow/standard/migrate/dry-run": f"{D}/workflow/{{key}}/migrate/dry-run",
     f"{D}/workflow/standard/migrate/apply": f"{D}/workflow/{{key}}/migrate/apply",
+    f"{D}/xlsform": f"{D}/xlsform",
+    f"{D}/xlsform/publish": f"{D}/xlsform/publish",
 }
 
 
