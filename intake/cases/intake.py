@@ -284,14 +284,14 @@ def review_overlaps(
     *, db: Session, settings: Settings, user: User, filling: Filling
 ) -> list[SeenOverlap] | None:
     """For the review of an intake form: open cases that may be this person; None otherwise."""
-    if intake_of_filling(db=db, user=user, client_id=filling.draft.client_id) is None:
+    intake = intake_of_filling(db=db, user=user, client_id=filling.draft.client_id)
+    if intake is None:
         return None
     prints = person_fingerprints(
         settings=settings, answers=filling.answers, today=forms.today_for(settings)
     )
-    found = overlap.find_open_matches(
-        db=db, fingerprints=prints, viewer_organisation_id=user.organisation_id
-    )
+    # Every lookup is audited, naming who asked (intake.cases.overlaps).
+    found = overlap.review_lookup(db=db, fingerprints=prints, asker=user, intake_id=intake.id)
     return [SeenOverlap(o, _may_open(db, user, o.case_id)) for o in found]
 
 
@@ -330,9 +330,7 @@ def submit_intake(
     today = forms.today_for(settings)
     answers = forms.submission_answers(db=db, settings=settings, submission=submission)
     prints = person_fingerprints(settings=settings, answers=answers, today=today)
-    matches = overlap.find_open_matches(
-        db=db, fingerprints=prints, viewer_organisation_id=user.organisation_id
-    )
+    matches = overlap.find_open_matches(db=db, fingerprints=prints, asker=user, intake_id=intake.id)
     if not confirmed_new and any(m.same_organisation for m in matches):
         db.rollback()  # the submission is not kept: the worker may continue the other case
         raise OverlapUnconfirmed
@@ -347,7 +345,7 @@ def submit_intake(
         submission_ids=[consent.id, submission.id],
         today=today,
     )
-    found = overlap.record_case(db=db, case=case, fingerprints=prints, actor_id=user.id)
+    found = overlap.record_case(db=db, case=case, fingerprints=prints, actor=user)
     intake.case_id = case.id
     intake.consent_submission_id = consent.id
     db.commit()

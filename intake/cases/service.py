@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases import references, rules
+from intake.cases import consent, references, rules
 from intake.cases.models import Case, CaseHistory, CaseTeamMember
 from intake.cases.rules import CaseError as CaseError
 from intake.cases.rules import ConflictError as ConflictError
@@ -188,6 +188,7 @@ def case_facts(*, db: Session, case: Case, today: dt.date) -> CaseFacts:
         team_functions=frozenset(team),
         answers=answers,
         today=today,
+        consents=consent.consented_purposes(db=db, case=case),
     )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from intake.cases import rules
+from intake.cases import consent, rules
 from intake.cases import service as cases
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case
@@ -92,6 +92,8 @@ def describe_blockers(*, db: Session, blockers: Sequence[Blocker]) -> list[str]:
             sentences.append(_("Needs: %(form)s form", form=title))
         elif blocker.code == "missing_team":
             sentences.append(rules.team_need(blocker.subject))
+        elif blocker.code == "missing_consent":
+            sentences.append(consent.missing_consent_reason(blocker.subject or ""))
         elif blocker.code == "condition_not_met":
             sentences.append(_("The answers recorded in this case do not allow this step yet"))
         elif blocker.code == "reason_required":

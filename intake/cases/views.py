@@ -24,6 +24,7 @@ from intake.cases import answers, caseload_views, intake_views, rules, service, 
 from intake.cases import notes as case_notes
 from intake.cases import overlaps as overlap
 from intake.cases.access import CaseNotFound, get_visible_case
+from intake.cases.consent import summary as consent_summary
 from intake.cases.models import Case
 from intake.cases.rules import function_label, label_in
 from intake.cases.timeline import timeline
@@ -135,7 +136,9 @@ def _context(request: Request, db: Session, user: User, case: Case) -> dict[str,
         "functions": sorted(TEAM_FUNCTIONS),
         "function_label": function_label,
         "tracks": _tracks(db, user, case),
-        "overlaps": overlap.overlaps_of(db=db, case=case),
+        "overlaps": overlap.overlaps_of(db=db, case=case, asker=user),
+        "consent": consent_summary(db=db, case=case),
+        "consent_client_id": new_client_id(),
         "need_to_know": need_to_know,
         "can_note": need_to_know and is_open,
         "filled": answers.filled_forms(db=db, settings=settings, case=case, sensitive=need_to_know),

@@ -44,6 +44,7 @@ class Transition:
     condition: Expression | None
     requires_team: tuple[str, ...]
     requires_reason: bool
+    requires_consent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)

@@ -33,13 +33,17 @@ class CaseFacts:
     team_functions: frozenset[str]
     answers: Mapping[str, Any]  # dotted names: "<form_id>.<field_name>"
     today: dt.date
+    # The purposes the person's latest consent allows (intake.cases.consent decides them).
+    consents: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
 class Blocker:
     """Why a transition cannot be fired now: a stable code and, where useful, what is missing."""
 
-    code: str  # missing_form, missing_team, condition_not_met, role_not_allowed, reason_required
+    # missing_form, missing_team, missing_consent, condition_not_met, role_not_allowed,
+    # reason_required
+    code: str
     subject: str | None = None
 
 
@@ -76,6 +80,7 @@ def guards_of(transition: Transition) -> list[Guard]:
     guards = [Guard(partial(_role, transition))]
     guards += [Guard(partial(_form, form)) for form in transition.requires_forms]
     guards += [Guard(partial(_team, team)) for team in transition.requires_team]
+    guards += [Guard(partial(_consent, purpose)) for purpose in transition.requires_consent]
     if transition.condition is not None:
         guards.append(Guard(partial(_condition, transition)))
     if transition.requires_reason:
@@ -99,6 +104,10 @@ def _form(form: str, context: FireContext) -> Blocker | None:
 
 def _team(function: str, context: FireContext) -> Blocker | None:
     return None if function in context.facts.team_functions else Blocker("missing_team", function)
+
+
+def _consent(purpose: str, context: FireContext) -> Blocker | None:
+    return None if purpose in context.facts.consents else Blocker("missing_consent", purpose)
 
 
 def _condition(transition: Transition, context: FireContext) -> Blocker | None:

@@ -15,6 +15,9 @@ ROLES = frozenset({"outreach_worker", "supervisor", "admin"})
 TEAM_FUNCTIONS = frozenset(
     {"social_worker", "psychologist", "health_specialist", "pedagogue", "law_enforcement_liaison"}
 )
+# The purposes a person consents to (intake.cases.consent.Purpose): a transition may require them.
+CONSENT_PURPOSES = ("services", "sharing", "referral", "return")
+ConsentPurpose = Literal["services", "sharing", "referral", "return"]
 ANY_STATE = "*"
 # Generous bounds: a track that parses must still fit the database (version) and a page.
 MAX_VERSION = 2_147_483_647
@@ -58,6 +61,10 @@ class TransitionDefinition(_Strict):
     requires_forms: Names = Field(default_factory=list)
     condition: Text | None = None
     requires_team: Names = Field(default_factory=list)
+    # The person's latest consent must allow each of these ("Needs the person's consent to ...").
+    requires_consent: Annotated[list[ConsentPurpose], Field(max_length=len(CONSENT_PURPOSES))] = (
+        Field(default_factory=list)
+    )
     requires_reason: bool = False
 
 

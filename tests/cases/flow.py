@@ -20,6 +20,15 @@ CONSENT_GIVEN = [
         "worker_confirms": "yes",
     },
 ]
+# Consent to sharing with NGOs and municipal social services (an overlap may be told).
+CONSENT_SHARING = [
+    CONSENT_GIVEN[0],
+    {
+        **CONSENT_GIVEN[1],
+        "consent_sharing": "yes",
+        "sharing_with": ["ngos", "social_services"],
+    },
+]
 MEETING = {"contact_date": "2024-03-01", "where_met": "outreach"}
 SITUATION = {"immediate_needs": ["food"], "safety_risk": "low"}
 GIRL = {"given_name": "Ольга", "family_name": "Петрова", "age": "16", "gender": "female"}
@@ -84,9 +93,14 @@ def give_consent(client: TestClient, pages: list[dict[str, Any]] | None = None) 
     return str(done.headers["location"])
 
 
-def record_person(client: TestClient, person: dict[str, str], **extra: str) -> Response:
+def record_person(
+    client: TestClient,
+    person: dict[str, str],
+    consent: list[dict[str, Any]] | None = None,
+    **extra: str,
+) -> Response:
     """A whole intake (consent given, then the intake form) up to its final submit."""
-    next_url = give_consent(client)
+    next_url = give_consent(client, consent)
     assert next_url.startswith("/fill/")
     intake_id = next_url.removeprefix("/fill/")
     fill_pages(client, intake_id, [MEETING, person, SITUATION])

@@ -13,7 +13,16 @@ from intake.cases.models import Case
 from intake.overlap.models import OverlapMatch
 from tests.conftest import login, make_user
 
-from .flow import MEETING, SITUATION, fill_pages, give_consent, record_person, review, soup
+from .flow import (
+    CONSENT_SHARING,
+    MEETING,
+    SITUATION,
+    fill_pages,
+    give_consent,
+    record_person,
+    review,
+    soup,
+)
 
 # One person written twice: in Cyrillic with a birth date at one organisation,
 # in Latin letters with an age at the other.
@@ -51,12 +60,13 @@ def test_another_organisation_learns_who_to_call_and_nothing_about_the_person(
     worker_b = make_user(db, other_org, "outreach_worker", "worker-b")
     supervisor_b = make_user(db, other_org, "supervisor", "supervisor-b")
 
+    # Both people agreed to sharing with the other's kind of organisation.
     login(client, worker_a.username)
-    assert record_person(client, {**AT_A, "gender": "female"}).status_code == 303
+    assert record_person(client, {**AT_A, "gender": "female"}, CONSENT_SHARING).status_code == 303
     case_a = _case_of(db, worker_a)
 
     _switch(client, worker_b)
-    intake_id = give_consent(client).removeprefix("/fill/")
+    intake_id = give_consent(client, CONSENT_SHARING).removeprefix("/fill/")
     fill_pages(client, intake_id, [MEETING, {**_at_b(), "gender": "female"}, SITUATION])
     html, fields = review(client, intake_id)
     [warning] = html.select("#overlap-warning li")

@@ -26,7 +26,7 @@ FORMS: dict[str, dict[str, ValueType]] = {
     "housing_placement": {"placed_on": ValueType.DATE},
     "psychological_assessment": {"summary": ValueType.TEXT},
     "reintegration_plan": {"goals": ValueType.TEXT},
-    "safe_return_plan": {"country": ValueType.TEXT},
+    "safe_return_plan": {"country": ValueType.TEXT, "wants_to_return": ValueType.BOOLEAN},
     "guardian": {"kind": ValueType.TEXT},
     "best_interests": {"decision": ValueType.TEXT},
     "family_assessment": {"recommendation": ValueType.TEXT},
@@ -46,12 +46,14 @@ def facts(
     forms: set[str] | frozenset[str] = frozenset(),
     team: set[str] | frozenset[str] = frozenset(),
     answers: dict[str, object] | None = None,
+    consents: set[str] | frozenset[str] = frozenset(),
 ) -> CaseFacts:
-    """Facts of a case, with nothing filled in unless said."""
+    """Facts of a case, with nothing filled in (and nothing consented to) unless said."""
     return CaseFacts(
         state=state,
         completed_forms=frozenset(forms),
         team_functions=frozenset(team),
         answers=dict(answers or {}),
         today=TODAY,
+        consents=frozenset(consents),
     )

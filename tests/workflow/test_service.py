@@ -63,6 +63,8 @@ def _walk(
 
 
 ANSWERS = {
+    "consent": {"consent_services": True, "consent_return": "yes"},
+    "safe_return_plan": {"return_country": "latvia", "wants_to_return": True},
     "first_contact": {"gender": "female", "age_years": 16, "given_name": "v1:token"},
     "best_interests": {"decision": "family_return"},
     "family_assessment": {"recommendation": "return_recommended"},
@@ -83,8 +85,12 @@ WALKS = {
         [
             (STANDARD_START, ["social_worker"], "move_to_housing"),
             (["housing_placement"], ["psychologist"], "start_psychological_support"),
-            (["psychological_assessment"], ["law_enforcement_liaison"], "start_safe_return"),
-            (["safe_return_plan"], [], "complete_safe_return"),
+            (
+                ["psychological_assessment", "safe_return_plan"],
+                ["law_enforcement_liaison"],
+                "start_safe_return",
+            ),
+            ([], [], "complete_safe_return"),
         ],
     ),
     "girls-reintegration": (
@@ -105,8 +111,12 @@ WALKS = {
             (["housing_placement"], ["psychologist"], "start_psychological_support"),
             (["psychological_assessment"], ["pedagogue"], "start_education"),
             ([], [], "start_family_assessment"),
-            (["family_assessment"], ["law_enforcement_liaison"], "start_safe_return"),
-            (["safe_return_plan"], [], "complete_safe_return"),
+            (
+                ["family_assessment", "safe_return_plan"],
+                ["law_enforcement_liaison"],
+                "start_safe_return",
+            ),
+            ([], [], "complete_safe_return"),
         ],
     ),
 }

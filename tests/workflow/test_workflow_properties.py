@@ -34,7 +34,9 @@ ANSWER_VALUES: dict[str, list[Any]] = {
     "family_assessment.recommendation": [None, "return_recommended", "return_not_recommended"],
     "first_contact.gender": [None, "female", "male"],
     "first_contact.age_years": [None, 9, 17, 18, 40],
+    "safe_return_plan.wants_to_return": [None, True, False],
 }
+CONSENTS = ["services", "sharing", "referral", "return"]
 VARIABLES = {
     f"{form}.{field}": kind for form, fields in FORMS.items() for field, kind in fields.items()
 }
@@ -70,6 +72,7 @@ class Oracle:
             role in t.get("roles", [])
             and set(t.get("requires_forms", [])) <= case.completed_forms
             and set(t.get("requires_team", [])) <= case.team_functions
+            and set(t.get("requires_consent", [])) <= case.consents
             and (not t.get("requires_reason", False) or bool(reason and reason.strip()))
         )
         if allowed and t.get("condition"):
@@ -93,6 +96,7 @@ def steps(workflow: Workflow) -> st.SearchStrategy[list[tuple[Any, ...]]]:
         st.one_of(st.just(frozenset(TEAM)), st.frozensets(st.sampled_from(TEAM))),
         st.fixed_dictionaries({k: st.sampled_from(v) for k, v in ANSWER_VALUES.items()}),
         st.sampled_from(REASONS),
+        st.one_of(st.just(frozenset(CONSENTS)), st.frozensets(st.sampled_from(CONSENTS))),
     )
     return st.lists(step, max_size=40)
 
@@ -105,13 +109,14 @@ def test_random_fires_follow_the_definition(track_id: str) -> None:
     @given(start=st.sampled_from(oracle.states), sequence=steps(workflow))
     def run(start: str, sequence: list[tuple[Any, ...]]) -> None:
         state = start
-        for trigger, role, forms, team, answers, reason in sequence:
+        for trigger, role, forms, team, answers, reason, consents in sequence:
             case = CaseFacts(
                 state=state,
                 completed_forms=forms,
                 team_functions=team,
                 answers={k: v for k, v in answers.items() if v is not None},
                 today=TODAY,
+                consents=consents,
             )
             expected = oracle.expected(state, trigger, role, case, reason)
             try:

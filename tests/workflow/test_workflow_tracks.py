@@ -18,14 +18,23 @@ ALL_FORMS = frozenset(FORMS)
 ALL_TEAM = frozenset(
     {"social_worker", "psychologist", "health_specialist", "pedagogue", "law_enforcement_liaison"}
 )
+ALL_CONSENTS = frozenset({"services", "sharing", "referral", "return"})
+WANTS_TO_RETURN = {"safe_return_plan.wants_to_return": True}
 
 
 def walk(workflow: Workflow, triggers: list[str], *, answers: dict[str, object]) -> list[str]:
-    """Fire each trigger as a supervisor on a case that has every form and team function."""
+    """Fire each trigger as a supervisor on a case that has every form, team function and
+    consent, and a person who wants to return."""
     state = workflow.initial
     visited = [state]
     for trigger in triggers:
-        case = facts(state, forms=ALL_FORMS, team=ALL_TEAM, answers=answers)
+        case = facts(
+            state,
+            forms=ALL_FORMS,
+            team=ALL_TEAM,
+            answers={**WANTS_TO_RETURN, **answers},
+            consents=ALL_CONSENTS,
+        )
         state = fire(workflow=workflow, facts=case, role="supervisor", trigger=trigger, reason=None)
         state = state.new_state
         visited.append(state)
@@ -137,7 +146,9 @@ def test_no_return_home_without_a_family_assessment_that_recommends_it(
         "best_interests.decision": "stay_in_care",
         "family_assessment.recommendation": "return_not_recommended",
     }
-    case = facts("family_assessment", forms=ALL_FORMS, team=ALL_TEAM, answers=stay)
+    case = facts(
+        "family_assessment", forms=ALL_FORMS, team=ALL_TEAM, answers=stay, consents=ALL_CONSENTS
+    )
     refused = refusal(young_girls, case, "start_safe_return")
     assert [b.code for b in refused.details["blockers"]] == ["condition_not_met"]
     moved = fire(
@@ -148,6 +159,38 @@ def test_no_return_home_without_a_family_assessment_that_recommends_it(
         reason=None,
     )
     assert moved.new_state == "reintegration"
+
+
+@pytest.mark.parametrize("track", ["standard", "young_girls"])
+def test_no_safe_return_without_the_return_consent_and_the_wish_to_return(
+    track: str, standard: Workflow, young_girls: Workflow
+) -> None:
+    workflow = {"standard": standard, "young_girls": young_girls}[track]
+    source = "psychological_support" if track == "standard" else "family_assessment"
+    refused_by_person = {**GIRL_APPROVED, "safe_return_plan.wants_to_return": False}
+    case = facts(
+        source,
+        forms=ALL_FORMS,
+        team=ALL_TEAM,
+        answers=refused_by_person,
+        consents=ALL_CONSENTS - {"return"},
+    )
+    refused = refusal(workflow, case, "start_safe_return")
+    blockers = refused.details["blockers"]
+    assert [b.code for b in blockers] == ["missing_consent", "condition_not_met"]
+    assert blockers[0].subject == "return"
+    # The consent alone is not enough: the person must also want to return.
+    with_consent = facts(
+        source, forms=ALL_FORMS, team=ALL_TEAM, answers=refused_by_person, consents=ALL_CONSENTS
+    )
+    refused = refusal(workflow, with_consent, "start_safe_return")
+    assert [b.code for b in refused.details["blockers"]] == ["condition_not_met"]
+    wants = {**GIRL_APPROVED, "safe_return_plan.wants_to_return": True}
+    ready = facts(source, forms=ALL_FORMS, team=ALL_TEAM, answers=wants, consents=ALL_CONSENTS)
+    moved = fire(
+        workflow=workflow, facts=ready, role="supervisor", trigger="start_safe_return", reason=None
+    )
+    assert moved.new_state == "safe_return"
 
 
 @pytest.mark.parametrize("track", ["standard", "young_girls"])
