@@ -28,7 +28,8 @@ class DefinitionVersion(Base):
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 ... per (kind, key)
     declared_version: Mapped[int] = mapped_column(Integer)  # `version:` as written
     source_text: Mapped[str] = mapped_column(Text)
-    parsed: Mapped[Any] = mapped_column(JSON)
+    # Read by the definition editor only: not loaded with every version a request uses.
+    parsed: Mapped[Any] = mapped_column(JSON, deferred=True)
     digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of source_text
     source_name: Mapped[str] = mapped_column(String(200), default="")
     published_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), default=None)

@@ -77,14 +77,18 @@ def latest(*, db: Session, kind: Kind, key: str) -> DefinitionVersion | None:
     ).scalar_one_or_none()
 
 
-def latest_of_kind(*, db: Session, kind: Kind) -> list[DefinitionVersion]:
-    """The newest version of every definition of a kind, by key."""
-    newest = (
+def _newest_numbers(kind: Kind) -> Any:
+    return (
         select(DefinitionVersion.key, func.max(DefinitionVersion.number).label("number"))
         .where(DefinitionVersion.kind == kind)
         .group_by(DefinitionVersion.key)
         .subquery()
     )
+
+
+def latest_of_kind(*, db: Session, kind: Kind) -> list[DefinitionVersion]:
+    """The newest version of every definition of a kind, by key."""
+    newest = _newest_numbers(kind)
     return list(
         db.execute(
             select(DefinitionVersion)
@@ -124,16 +128,35 @@ _compiled: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 _compiled_lock = threading.Lock()
 
 
-def _cached(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+_building: dict[tuple[str, ...], threading.Lock] = {}
+
+
+def _peek(key: tuple[str, ...]) -> Any:
     with _compiled_lock:
         if key in _compiled:
             _compiled.move_to_end(key)
             return _compiled[key]
-    built = build()
+    return None
+
+
+def _cached(key: tuple[str, ...], build: Callable[[], Any]) -> Any:
+    found = _peek(key)
+    if found is not None:
+        return found
+    # One build per key: requests that miss together (fifty phones after a restart)
+    # wait for the first one's build instead of each parsing the same YAML.
     with _compiled_lock:
-        _compiled[key] = built
-        while len(_compiled) > _CACHE_SIZE:
-            _compiled.popitem(last=False)
+        building = _building.setdefault(key, threading.Lock())
+    with building:
+        found = _peek(key)
+        if found is not None:
+            return found
+        built = build()
+        with _compiled_lock:
+            _compiled[key] = built
+            _building.pop(key, None)
+            while len(_compiled) > _CACHE_SIZE:
+                _compiled.popitem(last=False)
     return built
 
 
@@ -146,8 +169,10 @@ def _form_from_text(text: str, *, file: str) -> FormDefinition:
 
 
 def compiled_form(version: DefinitionVersion) -> FormDefinition:
-    """The form of a stored version, compiled once."""
-    return _form_from_text(version.source_text, file=_file_name(version))
+    """The form of a stored version, compiled once (keyed by its stored digest, so a
+    cached form costs no hashing of its text)."""
+    text, file = version.source_text, _file_name(version)
+    return _cached(("form", version.digest), lambda: load_form(text, file=file))
 
 
 def _load_workflow(*, db: Session, text: str, file: str, forms: _FormSet | None = None) -> Workflow:
@@ -178,10 +203,25 @@ class _FormSet:
 
 
 def _published_forms(*, db: Session) -> _FormSet:
-    found = latest_of_kind(db=db, kind="form")
-    return _FormSet(
-        compiled={v.key: compiled_form(v) for v in found}, digests={v.key: v.digest for v in found}
-    )
+    # Only ids and digests are read; a form's text is fetched when it is not compiled yet.
+    newest = _newest_numbers("form")
+    rows = db.execute(
+        select(DefinitionVersion.id, DefinitionVersion.key, DefinitionVersion.digest)
+        .join(
+            newest,
+            (DefinitionVersion.key == newest.c.key) & (DefinitionVersion.number == newest.c.number),
+        )
+        .where(DefinitionVersion.kind == "form")
+    ).all()
+    compiled: dict[str, FormDefinition] = {}
+    for version_id, key, text_digest in rows:
+        found = _peek(("form", text_digest))
+        if found is None:
+            version = db.get(DefinitionVersion, version_id)
+            assert version is not None  # just read
+            found = compiled_form(version)
+        compiled[key] = found
+    return _FormSet(compiled=compiled, digests={key: d for _id, key, d in rows})
 
 
 def compiled_workflow(*, db: Session, version: DefinitionVersion) -> Workflow:
