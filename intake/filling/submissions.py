@@ -37,6 +37,7 @@ from intake.filling.drafts import (
 )
 from intake.filling.models import Submission
 from intake.forms.answers import answers_to_json
+from intake.forms.definition import FormDefinition
 from intake.forms.storage import answers_digest, seal
 from intake.forms.validate import validate_form
 from intake.i18n import gettext as _
@@ -101,14 +102,17 @@ def submit_reviewed(
         raise AnswersChanged(
             _("The answers changed after you reviewed them. Check them again, then submit.")
         )
-    submission = submit(
+    # Validated whole just now (the review): stored as checked, not validated again.
+    submission = _store(
         db=db,
         settings=settings,
         user=user,
         version=filling.version,
+        form=filling.form,
         client_id=client_id,
-        answers=filling.answers,
-        language=draft.content_language,
+        stored=checked.answers,
+        digest=checked.digest,
+        language=content_language(filling.form, draft.content_language),
         case_id=draft.case_id,
     )
     # The submission now holds these answers; the draft must not linger beside it.
@@ -143,6 +147,36 @@ def submit(
         raise FormInvalid(result.errors)
     stored = answers_to_json(result.answers)
     digest = answers_digest(settings=settings, form=form, version_id=version.id, answers=stored)
+    return _store(
+        db=db,
+        settings=settings,
+        user=user,
+        version=version,
+        form=form,
+        client_id=client_id,
+        stored=stored,
+        digest=digest,
+        language=language,
+        case_id=case_id,
+    )
+
+
+def _store(
+    *,
+    db: Session,
+    settings: Settings,
+    user: User,
+    version: DefinitionVersion,
+    form: FormDefinition,
+    client_id: str,
+    stored: dict[str, Any],
+    digest: str,
+    language: str,
+    case_id: str | None,
+) -> Submission:
+    """Store validated answers once under their client id (or find them stored)."""
+    if not CLIENT_ID.fullmatch(client_id):
+        raise FillingNotFound
     existing = submission_by_client_id(db, client_id)
     if existing is not None:
         return _same_or_conflict(existing, digest, user)
