@@ -60,19 +60,40 @@ def edit(text: str, old: str, new: str) -> str:
 
 
 NEW_STAGE = """  family_contact:
-    label: {en: Family contact, lt: Ryšys su šeima, ru: Связь с семьёй}
+    label:
+      en: Family contact
+      lt: Ryšys su šeima
+      ru: Связь с семьёй
+      uk: Зв'язок із родиною
+      pl: Kontakt z rodziną
+      lv: Saziņa ar ģimeni
+      ar: التواصل مع الأسرة
     sla_days: 14
     team: [social_worker]
 """
 NEW_MOVES = """  - trigger: contact_family
     source: reintegration
     dest: family_contact
-    label: {en: Contact the family, lt: Susisiekti su šeima, ru: Связаться с семьёй}
+    label:
+      en: Contact the family
+      lt: Susisiekti su šeima
+      ru: Связаться с семьёй
+      uk: Зв'язатися з родиною
+      pl: Skontaktuj się z rodziną
+      lv: Sazināties ar ģimeni
+      ar: التواصل مع الأسرة
     roles: [supervisor]
   - trigger: finish_family_contact
     source: family_contact
     dest: closed
-    label: {en: Family contact done, lt: Ryšys su šeima baigtas, ru: Связь с семьёй завершена}
+    label:
+      en: Family contact done
+      lt: Ryšys su šeima baigtas
+      ru: Связь с семьёй завершена
+      uk: Зв'язок із родиною завершено
+      pl: Kontakt z rodziną zakończony
+      lv: Saziņa ar ģimeni pabeigta
+      ar: اكتمل التواصل مع الأسرة
     roles: [supervisor]
 """
 

@@ -83,8 +83,10 @@ WORKFLOW_MISTAKES = [
     ),
     (
         "missing translation",
-        "    label: {en: Reintegration, lt: Reintegracija, ru: Реинтеграция}\n",
-        "    label: {en: Reintegration, lt: Reintegracija}\n",
+        '    label: {en: Reintegration, lt: Reintegracija, ru: Реинтеграция, uk: "Реінтеграція",'
+        ' pl: "Reintegracja", lv: "Reintegrācija", ar: "إعادة الإدماج"}\n',
+        '    label: {en: Reintegration, lt: Reintegracija, uk: "Реінтеграція", pl: "Reintegracja",'
+        ' lv: "Reintegrācija", ar: "إعادة الإدماج"}\n',
         "label: {en: Reintegration",
         "ru",
     ),
@@ -235,7 +237,7 @@ def test_form_preview_shows_every_language_read_only(
     login(client, supervisor.username)
     soup = BeautifulSoup(client.get("/admin/definitions/form/consent").text, "html.parser")
     phones = soup.select(".form-preview .phone")
-    assert [phone["lang"] for phone in phones] == ["en", "lt", "ru"]
+    assert [phone["lang"] for phone in phones] == list(i18n.SUPPORTED_LOCALES)
     assert "Language used to explain" in phones[0].get_text()
     assert "Kalba, kuria paaiškinta" in phones[1].get_text()
     fields = soup.select(".form-preview input, .form-preview textarea")

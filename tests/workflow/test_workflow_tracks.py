@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from intake.i18n import SUPPORTED_LOCALES
 from intake.workflow.cli import check_command, diagram_command
 from intake.workflow.compiled import Workflow
 from intake.workflow.diagram import mermaid_diagram
@@ -43,7 +44,7 @@ def walk(workflow: Workflow, triggers: list[str], *, answers: dict[str, object])
 
 def test_the_shipped_tracks_form_a_valid_set(standard: Workflow, young_girls: Workflow) -> None:
     assert check_track_set([standard, young_girls]) == []
-    assert set(standard.languages) == set(young_girls.languages) == {"en", "lt", "ru"}
+    assert set(standard.languages) == set(young_girls.languages) == set(SUPPORTED_LOCALES)
 
 
 def test_standard_walks_to_closure_by_reintegration_and_by_safe_return(standard: Workflow) -> None:
@@ -278,7 +279,7 @@ def test_choose_track_without_a_catch_all(young_girls: Workflow) -> None:
         choose_track(workflows=[young_girls], answers={}, today=TODAY)
 
 
-@pytest.mark.parametrize("language", ["en", "lt", "ru"])
+@pytest.mark.parametrize("language", SUPPORTED_LOCALES)
 def test_the_diagram_shows_every_state_in_the_language(
     language: str, young_girls: Workflow
 ) -> None:
