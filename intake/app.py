@@ -28,6 +28,8 @@ from intake.db import make_engine, make_session_factory
 from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
+from intake.retention import daily as retention_daily
+from intake.retention import views as retention_views
 from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
@@ -179,7 +181,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Worker threads and PostgreSQL connections are sized together (intake.db).
     settings: Settings = app.state.settings
     to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
-    yield
+    async with retention_daily.daily_runs(app):
+        yield
     app.state.engine.dispose()
 
 
@@ -208,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_views.router)
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
+    app.include_router(retention_views.router)
     _install_error_handlers(app)
     app.add_middleware(WriteDiscipline, max_in_flight=settings.max_requests_in_flight)
     app.add_middleware(CatchAll)

@@ -348,6 +348,10 @@ def build_parser() -> argparse.ArgumentParser:
     from intake.keys.cli import register as register_keys
 
     register_keys(sub)
+
+    from intake.retention.cli import register as register_retention
+
+    register_retention(sub)
     return parser
 
 

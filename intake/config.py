@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     mfa_enforced: bool = True
     # How recently a person must have proved who they are before a sensitive action.
     reauth_minutes: int = Field(default=5, ge=1, le=60)
+    # Closed cases past their organisation's retention period are anonymised once a day
+    # by the server (intake.retention.daily); off, `intake retention run` does it.
+    retention_daily: bool = True
     default_locale: str = "en"
     timezone: str = "UTC"
 

@@ -41,6 +41,8 @@ def make_settings(var_dir: Path, database_url: str, **overrides: object) -> Sett
         # factor (tests/accounts/test_mfa*.py, the browser test) switches it back on, and
         # production refuses to start with it off.
         "mfa_enforced": False,
+        # The server's daily retention run; its own test switches it on.
+        "retention_daily": False,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

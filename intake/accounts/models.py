@@ -40,6 +40,8 @@ class Organisation(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Outreach workers need a second factor only where their organisation asks for one.
     mfa_for_workers: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Closed cases are anonymised this many years after closing (intake.retention).
+    retention_years: Mapped[int] = mapped_column(Integer, default=5)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 

@@ -39,6 +39,8 @@ class Case(Base):
     last_activity_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     # Keyed fingerprint of normalised name and birth date, for overlap warnings.
     fingerprint: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    # When retention or an erasure request erased the person's data (intake.retention).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
     row_version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": row_version}  # noqa: RUF012
