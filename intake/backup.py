@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DatabaseError
 
 from intake.audit import service as audit
 from intake.db import make_engine, make_session_factory, read_transaction
@@ -56,17 +57,18 @@ def check(path: Path) -> Report:
     engine = make_engine(f"sqlite:///{path}")
     try:
         tables = [t for t in inspect(engine).get_table_names() if t != "alembic_version"]
+        if "audit_events" not in tables:
+            raise BackupError("the file is not an intake database")
         with make_session_factory(engine)() as db, read_transaction(db):
             rows = sum(
                 int(db.execute(text(f'SELECT count(*) FROM "{t}"')).scalar_one())  # noqa: S608
                 for t in tables
             )
-            events = (
-                int(db.execute(text("SELECT count(*) FROM audit_events")).scalar_one())
-                if "audit_events" in tables
-                else 0
-            )
-            broken = audit.verify_chain(db=db) if "audit_events" in tables else None
+            events = int(db.execute(text("SELECT count(*) FROM audit_events")).scalar_one())
+            broken = audit.verify_chain(db=db)
+    except DatabaseError:
+        # Not SQLite at all, or damaged: refused with a sentence, not a traceback.
+        raise BackupError("the file is not an intake database") from None
     finally:
         engine.dispose()
     if broken is not None:
