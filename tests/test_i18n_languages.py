@@ -309,3 +309,17 @@ def test_definition_problems_are_shown_in_the_readers_language() -> None:
 )
 def test_the_cli_follows_the_environments_language(environ: dict[str, str], expected: str) -> None:
     assert i18n.environment_locale(environ) == expected
+
+
+def test_expression_problems_are_shown_in_the_readers_language() -> None:
+    from intake.expressions import ExpressionError, ValueType, compile_expression
+
+    def problem(locale: str) -> str:
+        i18n.set_locale(locale)
+        with pytest.raises(ExpressionError) as raised:
+            compile_expression("agee > 3", variables={"age": ValueType.NUMBER})
+        return raised.value.message
+
+    assert problem("en") == "unknown field 'agee' (did you mean 'age'?)"
+    assert problem("pl") == "nieznane pole „agee” (czy chodziło o „age”?)"
+    assert problem("ar") == 'حقل غير معروف "agee" (هل تقصد "age"؟)'

@@ -51,6 +51,7 @@ from intake.expressions.core import ExpressionError, ValueType
 from intake.expressions.evaluator import evaluate as _evaluate
 from intake.expressions.nodes import node_to_json, references_of
 from intake.expressions.parser import FUNCTIONS, MAX_DEPTH, MAX_SOURCE_LENGTH, parse
+from intake.i18n import gettext as _
 
 __all__ = [
     "FUNCTIONS",
@@ -96,7 +97,11 @@ def compile_expression(
     checked = check(parse(source), variables)
     if expect is not None and expect != ValueType.ANY and not fits(checked.vtype, expect):
         raise ExpressionError(
-            f"this expression must give {describe(expect)}, but it gives {describe(checked.vtype)}",
+            _(
+                "this expression must give %(wanted)s, but it gives %(actual)s",
+                wanted=describe(expect),
+                actual=describe(checked.vtype),
+            ),
             column=1,
         )
     return Expression(

@@ -15,24 +15,28 @@ from dataclasses import replace
 from intake.expressions.core import ExpressionError, ValueType
 from intake.expressions.evaluator import parse_iso_date
 from intake.expressions.nodes import Binary, Call, Current, Literal, Node, Reference, Unary
+from intake.i18n import gettext as _
 
 T = ValueType
 ANY = ValueType.ANY
 
-_TYPE_NAMES = {
-    T.TEXT: "text",
-    T.NUMBER: "a number",
-    T.BOOLEAN: "true/false",
-    T.DATE: "a date",
-    T.LIST: "a list of choices",
-    T.REPEAT: "a repeat group",
-    T.ANY: "any value",
-}
+
+def _type_names() -> dict[ValueType, str]:
+    # Built at each call: the names follow the reader's language.
+    return {
+        T.TEXT: _("text"),
+        T.NUMBER: _("a number"),
+        T.BOOLEAN: _("true/false"),
+        T.DATE: _("a date"),
+        T.LIST: _("a list of choices"),
+        T.REPEAT: _("a repeat group"),
+        T.ANY: _("any value"),
+    }
 
 
 def describe(vtype: ValueType) -> str:
     """A type as a form author would say it."""
-    return _TYPE_NAMES[vtype]
+    return _type_names()[vtype]
 
 
 def fits(actual: ValueType, wanted: ValueType) -> bool:
@@ -44,8 +48,9 @@ def unify(types: list[ValueType], column: int, what: str) -> ValueType:
     """The one type all `types` share (ANY aside), or an ExpressionError."""
     known = {t for t in types if t != ANY}
     if len(known) > 1:
-        listed = " and ".join(sorted(describe(t) for t in known))
-        raise ExpressionError(f"{what} mixes {listed}", column=column)
+        separator = " " + _("and") + " "
+        listed = separator.join(sorted(describe(t) for t in known))
+        raise ExpressionError(_("%(what)s mixes %(types)s", what=what, types=listed), column=column)
     return known.pop() if known else ANY
 
 
@@ -56,7 +61,12 @@ class _Checker:
     def require(self, node: Node, wanted: ValueType, what: str) -> None:
         if not fits(node.vtype, wanted):
             raise ExpressionError(
-                f"{what} must be {describe(wanted)}, not {describe(node.vtype)}",
+                _(
+                    "%(what)s must be %(wanted)s, not %(actual)s",
+                    what=what,
+                    wanted=describe(wanted),
+                    actual=describe(node.vtype),
+                ),
                 column=node.column,
             )
 
@@ -68,7 +78,7 @@ class _Checker:
         if isinstance(node, Current):
             if "." not in self.variables:
                 raise ExpressionError(
-                    "'.' (this field's own answer) has no meaning here", column=node.column
+                    _("'.' (this field's own answer) has no meaning here"), column=node.column
                 )
             return replace(node, vtype=self.variables["."])
         if isinstance(node, Unary):
@@ -80,18 +90,22 @@ class _Checker:
     def reference(self, node: Reference) -> ValueType:
         if node.name in self.variables and node.name != ".":
             return self.variables[node.name]
-        message = f"unknown field '{node.name}'"
+        message = _("unknown field '%(name)s'", name=node.name)
         close = difflib.get_close_matches(node.name, [v for v in self.variables if v != "."], 1)
         if close:
-            message += f" (did you mean '{close[0]}'?)"
+            message = _(
+                "unknown field '%(name)s' (did you mean '%(close)s'?)",
+                name=node.name,
+                close=close[0],
+            )
         raise ExpressionError(message, column=node.column)
 
     def unary(self, node: Unary) -> Node:
         operand = self.check(node.operand)
         if node.op == "not":
-            self.require(operand, T.BOOLEAN, "the value after 'not'")
+            self.require(operand, T.BOOLEAN, _("the value after '%(op)s'", op="not"))
             return replace(node, operand=operand, vtype=T.BOOLEAN)
-        self.require(operand, T.NUMBER, "the value after '-'")
+        self.require(operand, T.NUMBER, _("the value after '%(op)s'", op="-"))
         return replace(node, operand=operand, vtype=T.NUMBER)
 
     def binary(self, node: Binary) -> Node:
@@ -102,29 +116,38 @@ class _Checker:
     def binary_type(self, op: str, left: Node, right: Node, column: int) -> ValueType:
         lt, rt = left.vtype, right.vtype
         if op in ("and", "or"):
-            self.require(left, T.BOOLEAN, f"each side of '{op}'")
-            self.require(right, T.BOOLEAN, f"each side of '{op}'")
+            self.require(left, T.BOOLEAN, _("each side of '%(op)s'", op=op))
+            self.require(right, T.BOOLEAN, _("each side of '%(op)s'", op=op))
             return T.BOOLEAN
         if op in ("=", "!="):
             for side in (lt, rt):
                 if side in (T.LIST, T.REPEAT):
                     raise ExpressionError(
-                        f"{describe(side)} cannot be compared with '{op}'; "
-                        "use 'in', selected() or count()",
+                        _(
+                            "%(type)s cannot be compared with '%(op)s'; "
+                            "use 'in', selected() or count()",
+                            type=describe(side),
+                            op=op,
+                        ),
                         column=column,
                     )
-            unify([lt, rt], column, f"the comparison '{op}'")
+            unify([lt, rt], column, _("the comparison '%(op)s'", op=op))
             return T.BOOLEAN
         if op in ("<", "<=", ">", ">="):
-            shared = unify([lt, rt], column, f"the comparison '{op}'")
+            shared = unify([lt, rt], column, _("the comparison '%(op)s'", op=op))
             if shared not in (T.NUMBER, T.DATE, ANY):
                 raise ExpressionError(
-                    f"'{op}' compares numbers or dates, not {describe(shared)}", column=column
+                    _(
+                        "'%(op)s' compares numbers or dates, not %(type)s",
+                        op=op,
+                        type=describe(shared),
+                    ),
+                    column=column,
                 )
             return T.BOOLEAN
         if op == "in":
-            self.require(left, T.TEXT, "the choice before 'in'")
-            self.require(right, T.LIST, "the value after 'in'")
+            self.require(left, T.TEXT, _("the choice before '%(op)s'", op="in"))
+            self.require(right, T.LIST, _("the value after '%(op)s'", op="in"))
             return T.BOOLEAN
         return self.arithmetic_type(op, lt, rt, column)
 
@@ -132,16 +155,19 @@ class _Checker:
         allowed = {T.NUMBER, ANY} | ({T.DATE} if op in ("+", "-") else set())
         for side in (lt, rt):
             if side not in allowed:
-                raise ExpressionError(f"'{op}' cannot be used with {describe(side)}", column=column)
+                raise ExpressionError(
+                    _("'%(op)s' cannot be used with %(type)s", op=op, type=describe(side)),
+                    column=column,
+                )
         if T.DATE not in (lt, rt):
             return T.NUMBER if lt == rt == T.NUMBER else ANY
         if op == "+":
             if lt == rt == T.DATE:
-                raise ExpressionError("two dates cannot be added", column=column)
+                raise ExpressionError(_("two dates cannot be added"), column=column)
             return T.DATE
         if rt == T.DATE:  # date - date, or a number minus a date
             if lt == T.NUMBER:
-                raise ExpressionError("a date cannot be taken from a number", column=column)
+                raise ExpressionError(_("a date cannot be taken from a number"), column=column)
             return T.NUMBER
         return T.DATE if rt == T.NUMBER else ANY
 
@@ -165,22 +191,26 @@ class _Checker:
             for index, (arg, want) in enumerate(zip(args, wanted, strict=True), start=1):
                 if name == "date" and arg.vtype == T.DATE:
                     continue  # date() of a date is that date
-                self.require(arg, want, f"argument {index} of {name}()")
+                self.require(
+                    arg, want, _("argument %(index)s of %(name)s()", index=index, name=name)
+                )
             if name == "date":
                 _check_date_literal(args[0])
             return result
         if name == "count":
             if args[0].vtype not in (T.LIST, T.REPEAT, ANY):
                 raise ExpressionError(
-                    f"count() counts a repeat group or a list of choices, "
-                    f"not {describe(args[0].vtype)}",
+                    _(
+                        "count() counts a repeat group or a list of choices, not %(type)s",
+                        type=describe(args[0].vtype),
+                    ),
                     column=args[0].column,
                 )
             return T.NUMBER
         if name == "coalesce":
             return unify([arg.vtype for arg in args], column, "coalesce()")
         # if(condition, then, else)
-        self.require(args[0], T.BOOLEAN, "the condition of if()")
+        self.require(args[0], T.BOOLEAN, _("the condition of if()"))
         return unify([args[1].vtype, args[2].vtype], column, "if()")
 
 
@@ -197,7 +227,8 @@ def _literal_type(value: object) -> ValueType:
 def _check_date_literal(arg: Node) -> None:
     if isinstance(arg, Literal) and isinstance(arg.value, str) and not parse_iso_date(arg.value):
         raise ExpressionError(
-            f"'{arg.value}' is not a date written as YYYY-MM-DD", column=arg.column
+            _("'%(value)s' is not a date written as YYYY-MM-DD", value=arg.value),
+            column=arg.column,
         )
 
 

@@ -28,6 +28,7 @@ from intake.expressions import Expression, ExpressionError, ValueType, compile_e
 from intake.expressions.choices import unknown_choices
 from intake.expressions.nodes import references_of
 from intake.expressions.parser import parse
+from intake.forms import problems
 from intake.forms.answers import coerce_value
 from intake.forms.definition import (
     SELECT_TYPES,
@@ -103,9 +104,7 @@ class _Builder:
         for index, page in enumerate(schema.pages):
             path: Path = ("pages", index)
             if page.name in page_names:
-                self.problem(
-                    (*path, "name"), _("the page name '%(name)s' is used twice", name=page.name)
-                )
+                self.problem((*path, "name"), problems.page_name_twice(page.name))
             page_names.add(page.name)
             fields = tuple(
                 self.field(f, (*path, "fields", i), repeat=None) for i, f in enumerate(page.fields)
@@ -145,19 +144,10 @@ class _Builder:
     def register(self, raw: FieldSchema, path: Path, scope: dict[str, ValueType]) -> None:
         if raw.name in self.places:
             line, _column = self.source.position(self.places[raw.name])
-            self.problem(
-                (*path, "name"),
-                _(
-                    "the field name '%(name)s' is already used on line %(line)s",
-                    name=raw.name,
-                    line=line,
-                ),
-            )
+            self.problem((*path, "name"), problems.field_name_used(raw.name, line))
             return
         if raw.name in RESERVED_NAMES:
-            self.problem(
-                (*path, "name"), _("'%(name)s' is reserved; choose another name", name=raw.name)
-            )
+            self.problem((*path, "name"), problems.reserved(raw.name))
         self.places[raw.name] = path
         if raw.type in VALUE_TYPES:
             scope[raw.name] = VALUE_TYPES[raw.type]
@@ -188,10 +178,8 @@ class _Builder:
                 for name in sorted(remaining):
                     self.problem(
                         (*calculations[name][1], "calculation"),
-                        _(
-                            "the calculation of '%(name)s' depends on itself through %(others)s",
-                            name=name,
-                            others=", ".join(sorted(remaining[name] & remaining.keys())),
+                        problems.depends_on_itself(
+                            name, ", ".join(sorted(remaining[name] & remaining.keys()))
                         ),
                     )
                 break
@@ -264,19 +252,12 @@ class _Builder:
     def check_keys(self, raw: FieldSchema, path: Path, *, nested: bool) -> None:
         allowed = _ALWAYS_KEYS | _EXTRA_KEYS[raw.type]
         for key in sorted(raw.model_fields_set - allowed):
-            self.problem(
-                (*path, key),
-                _("'%(key)s' does not apply to a %(type)s field", key=key, type=raw.type),
-            )
+            self.problem((*path, key), problems.key_does_not_apply(key, raw.type))
         kind = raw.type
         if kind != FieldType.CALCULATE and raw.label is None:
-            self.problem(
-                path, _("the %(type)s field '%(name)s' needs a label", type=kind, name=raw.name)
-            )
+            self.problem(path, problems.needs_label(kind, raw.name))
         if kind == FieldType.CALCULATE and raw.calculation is None:
-            self.problem(
-                path, _("the calculate field '%(name)s' needs a calculation", name=raw.name)
-            )
+            self.problem(path, problems.needs_calculation(raw.name))
         if kind == FieldType.REPEAT:
             if nested:
                 self.problem((*path, "type"), _("a repeat group cannot hold another repeat group"))
@@ -285,14 +266,7 @@ class _Builder:
             if raw.min is not None and raw.max is not None and raw.min > raw.max:
                 self.problem((*path, "min"), _("min is larger than max"))
         if kind in SELECT_TYPES and (raw.choices is None) == (raw.choice_list is None):
-            self.problem(
-                path,
-                _(
-                    "the %(type)s field '%(name)s' needs choices or a choice_list",
-                    type=kind,
-                    name=raw.name,
-                ),
-            )
+            self.problem(path, problems.needs_choices(kind, raw.name))
         if raw.constraint_message is not None and raw.constraint is None:
             self.problem((*path, "constraint_message"), _("constraint_message without constraint"))
 
@@ -301,10 +275,7 @@ class _Builder:
             return ()
         if raw.choice_list is not None:
             if raw.choice_list not in self.schema.choice_lists:
-                self.problem(
-                    (*path, "choice_list"),
-                    _("there is no choice list called '%(name)s'", name=raw.choice_list),
-                )
+                self.problem((*path, "choice_list"), problems.no_choice_list(raw.choice_list))
                 return ()
             return self.choice_lists[raw.choice_list]
         return self.choice_defs(raw.choices or [], (*path, "choices"))
@@ -314,10 +285,7 @@ class _Builder:
         built = []
         for index, choice in enumerate(listed):
             if choice.name in seen:
-                self.problem(
-                    (*path, index, "name"),
-                    _("the choice name '%(name)s' is used twice", name=choice.name),
-                )
+                self.problem((*path, index, "name"), problems.choice_name_twice(choice.name))
             seen.add(choice.name)
             label = self.required_texts(choice.label, (*path, index, "label"))
             built.append(ChoiceDef(choice.name, label, MappingProxyType(dict(choice.attributes))))
@@ -360,9 +328,7 @@ class _Builder:
             posted = str(raw.default)
         value, error = coerce_value(built, posted)
         if error:
-            self.problem(
-                (*path, "default"), _("the default does not fit the field: %(error)s", error=error)
-            )
+            self.problem((*path, "default"), problems.default_does_not_fit(error))
             return built
         return replace(built, default=value)
 
@@ -377,16 +343,10 @@ class _Builder:
         what = ".".join(str(part) for part in path if not isinstance(part, int))
         for language in self.languages:
             if not (value.get(language) or "").strip():
-                self.problem(
-                    path,
-                    _("%(what)s has no '%(language)s' translation", what=what, language=language),
-                )
+                self.problem(path, problems.no_translation(what, language))
         for language in value:
             if language not in self.languages:
-                self.problem(
-                    (*path, language),
-                    _("'%(language)s' is not one of the form's languages", language=language),
-                )
+                self.problem((*path, language), problems.not_a_form_language(language))
         return MappingProxyType(dict(value))
 
     def expression(
