@@ -7,6 +7,7 @@ from intake.cases import models as cases_models
 from intake.definitions import models as definitions_models
 from intake.filling import models as forms_models
 from intake.overlap import models as overlap_models
+from intake.referrals import models as referrals_models
 from intake.retention import models as retention_models
 from intake.security import models as security_models
 
@@ -18,6 +19,7 @@ __all__ = [
     "forms_models",
     "mfa_models",
     "overlap_models",
+    "referrals_models",
     "retention_models",
     "security_models",
 ]

@@ -30,6 +30,7 @@ from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
 from intake.retention import daily as retention_daily
 from intake.retention import views as retention_views
+from intake.referrals import views as referral_views
 from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(admin_views.router)
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
+    app.include_router(referral_views.router)
     app.include_router(retention_views.router)
     _install_error_handlers(app)
     app.add_middleware(WriteDiscipline, max_in_flight=settings.max_requests_in_flight)

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # Closed cases past their organisation's retention period are anonymised once a day
     # by the server (intake.retention.daily); off, `intake retention run` does it.
     retention_daily: bool = True
+    # A referral not answered within this many days is shown overdue (intake.referrals).
+    referral_answer_days: int = Field(default=5, ge=1, le=365)
     default_locale: str = "en"
     timezone: str = "UTC"
 

@@ -31,6 +31,10 @@ class Permission(StrEnum):
     CASES_VIEW = "cases:view"
     CASES_ADVANCE = "case:advance"
     TEAM_ASSIGN = "team:assign"
+    # Refer a person from a case one may see, see and close its referrals (intake.referrals).
+    REFERRALS_MAKE = "referrals:make"
+    # The organisation's incoming referrals: accept (assigning a person) or decline.
+    REFERRALS_ANSWER = "referrals:answer"
     DASHBOARD_VIEW = "dashboard:view"
     DEFINITIONS_VIEW = "definitions:view"
     DEFINITIONS_EDIT = "definitions:edit"
@@ -39,7 +43,12 @@ class Permission(StrEnum):
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.OUTREACH_WORKER: frozenset(
-        {Permission.OWN_ACCOUNT, Permission.CASES_CREATE, Permission.CASES_VIEW}
+        {
+            Permission.OWN_ACCOUNT,
+            Permission.CASES_CREATE,
+            Permission.CASES_VIEW,
+            Permission.REFERRALS_MAKE,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -48,6 +57,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.CASES_VIEW,
             Permission.CASES_ADVANCE,
             Permission.TEAM_ASSIGN,
+            Permission.REFERRALS_MAKE,
+            Permission.REFERRALS_ANSWER,
             Permission.DASHBOARD_VIEW,
             Permission.DEFINITIONS_VIEW,
             Permission.ACCOUNTS_OVERSEE,

@@ -1,0 +1,13 @@
+"""Fixtures for referral tests: the shipped definitions are published in every test."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.cases.helpers import publish_shipped
+
+
+@pytest.fixture(autouse=True)
+def shipped_definitions(db: Session) -> None:
+    publish_shipped(db)
