@@ -12,6 +12,7 @@ from anyio import to_thread
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
@@ -22,15 +23,17 @@ from intake.accounts.reauth import ReauthRequired
 from intake.admin import views as admin_views
 from intake.cases import dashboard_views
 from intake.cases import views as case_views
+from intake.cases.access import CaseNotFound
+from intake.cases.rules import CaseError
 from intake.compression import CompressHtml
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
 from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
+from intake.referrals import views as referral_views
 from intake.retention import daily as retention_daily
 from intake.retention import views as retention_views
-from intake.referrals import views as referral_views
 from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
@@ -97,6 +100,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return error_page(request, 422)
+
+    @app.exception_handler(CaseError)
+    async def case_refused(request: Request, exc: CaseError) -> Response:
+        # A refused action on a case: its page again with the reasons (409, 422 or 403).
+        if "case_id" in request.path_params and getattr(request.state, "user", None):
+            try:
+                return await run_in_threadpool(case_views.refused_page, request, exc)
+            except CaseNotFound:
+                return error_page(request, 404)
+        return error_page(request, 422, str(exc))
 
     @app.exception_handler(CsrfRefused)
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:

@@ -12,16 +12,15 @@ from intake import web
 from intake.accounts import administration, mfa, reauth, signin
 from intake.accounts.models import Role, User
 from intake.db import DbSession, read_transaction
+from intake.deps import OwnAccount, UserAdmin
 from intake.i18n import gettext as _
 from intake.middleware import client_address
 from intake.security import sessions
-from intake.security.permissions import Permission, Public, require
+from intake.security.permissions import Permission, Public
 
 router = APIRouter()
 
-OwnAccount = Annotated[User, Depends(require(Permission.OWN_ACCOUNT))]
 FreshOwnAccount = Annotated[User, Depends(reauth.require_recent(Permission.OWN_ACCOUNT))]
-UserAdmin = Annotated[User, Depends(require(Permission.USERS_MANAGE))]
 FreshUserAdmin = Annotated[User, Depends(reauth.require_recent(Permission.USERS_MANAGE))]
 
 
@@ -180,9 +179,7 @@ def confirm_enrolment(
         )
     except mfa.MfaError as exc:
         return _account_page(request, db, user, errors=[str(exc)], status_code=422)
-    return _account_page(
-        request, db, user, notice=_("Your second factor is set up."), codes=codes
-    )
+    return _account_page(request, db, user, notice=_("Your second factor is set up."), codes=codes)
 
 
 @router.post("/account/mfa/recovery-codes")

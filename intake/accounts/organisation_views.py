@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from intake import web
 from intake.accounts import administration, service
 from intake.accounts.models import OrganisationKind, User
-from intake.db import DbSession
+from intake.deps import AccountsOverseer, DbSession, OrganisationAdmin
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, require
 
 router = APIRouter()
-
-OrganisationAdmin = Annotated[User, Depends(require(Permission.ORGANISATIONS_MANAGE))]
-Overseer = Annotated[User, Depends(require(Permission.ACCOUNTS_OVERSEE))]
 
 
 def _organisations_page(
@@ -124,12 +120,14 @@ def _accounts_page(
 
 
 @router.get("/organisation/accounts")
-def accounts_page(request: Request, db: DbSession, supervisor: Overseer) -> Response:
+def accounts_page(request: Request, db: DbSession, supervisor: AccountsOverseer) -> Response:
     return _accounts_page(request, db, supervisor)
 
 
 @router.post("/organisation/accounts/{user_id}/hand-over")
-def hand_over(request: Request, db: DbSession, supervisor: Overseer, user_id: str) -> Response:
+def hand_over(
+    request: Request, db: DbSession, supervisor: AccountsOverseer, user_id: str
+) -> Response:
     try:
         user, secret = administration.hand_over(db=db, supervisor=supervisor, user_id=user_id)
     except administration.NotManaged:

@@ -4,29 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from intake import i18n, web
 from intake.accounts import administration, mfa_views, organisation_views, service, signin
 from intake.accounts.models import Role, User
-from intake.db import DbSession
+from intake.deps import DbSession, OwnAccount, PasswordOwner, SettingsDep, UserAdmin, get_settings
 from intake.i18n import gettext as _
 from intake.middleware import LANGUAGE_COOKIE, client_address
 from intake.security import sessions
-from intake.security.permissions import Permission, Public, require
+from intake.security.permissions import Public
 
 router = APIRouter()
 
-OwnAccount = Annotated[User, Depends(require(Permission.OWN_ACCOUNT))]
-PasswordOwner = Annotated[
-    User, Depends(require(Permission.OWN_ACCOUNT, while_password_change_pending=True))
-]
-UserAdmin = Annotated[User, Depends(require(Permission.USERS_MANAGE))]
-
 
 def _set_session_cookie(request: Request, response: Response, token: str) -> None:
-    settings = request.app.state.settings
+    settings = get_settings(request)
     response.set_cookie(
         sessions.cookie_name(settings),
         token,
@@ -40,7 +34,7 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
 def _delete_session_cookie(request: Request, response: Response) -> None:
     # A browser drops a cookie only when deleted with the attributes it was set with;
     # a `__Host-` cookie without `Secure` is ignored altogether.
-    settings = request.app.state.settings
+    settings = get_settings(request)
     response.delete_cookie(
         sessions.cookie_name(settings),
         httponly=True,
@@ -56,8 +50,7 @@ def healthz() -> PlainTextResponse:
 
 
 @router.get("/login", dependencies=[Public])
-def login_page(request: Request, db: DbSession) -> Response:
-    settings = request.app.state.settings
+def login_page(request: Request, db: DbSession, settings: SettingsDep) -> Response:
     found = sessions.resume_session(
         db=db, token=request.cookies.get(sessions.cookie_name(settings)), settings=settings
     )
@@ -74,10 +67,10 @@ def login_page(request: Request, db: DbSession) -> Response:
 def login(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
-    settings = request.app.state.settings
     result = signin.sign_in(
         db=db,
         settings=settings,
@@ -103,8 +96,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbSession, user: PasswordOwner) -> Response:
-    settings = request.app.state.settings
+def logout(request: Request, db: DbSession, settings: SettingsDep, user: PasswordOwner) -> Response:
     service.sign_out(db=db, user=user, token=request.cookies[sessions.cookie_name(settings)])
     response = RedirectResponse("/login", status_code=303)
     _delete_session_cookie(request, response)
@@ -125,6 +117,7 @@ def password_page(request: Request, user: PasswordOwner) -> Response:
 def change_password(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: PasswordOwner,
     current: Annotated[str, Form(max_length=1024)] = "",
     new: Annotated[str, Form(max_length=1024)] = "",
@@ -133,7 +126,7 @@ def change_password(
     try:
         token = service.change_password(
             db=db,
-            settings=request.app.state.settings,
+            settings=settings,
             user=user,
             current=current,
             new=new,
@@ -151,11 +144,13 @@ def change_password(
 
 @router.post("/language", dependencies=[Public])
 def choose_language(
-    request: Request, db: DbSession, locale: Annotated[str, Form(max_length=10)] = ""
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    locale: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     if locale not in i18n.SUPPORTED_LOCALES:
         raise HTTPException(status_code=400)
-    settings = request.app.state.settings
     found = sessions.resume_session(
         db=db, token=request.cookies.get(sessions.cookie_name(settings)), settings=settings
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -12,14 +12,12 @@ from intake import i18n, web
 from intake.accounts.models import User
 from intake.admin import migration
 from intake.admin import service as admin_service
-from intake.db import DbSession
 from intake.definitions.models import DefinitionVersion
+from intake.deps import DbSession, DefinitionsEditor
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, require
 
 router = APIRouter(prefix="/workflow/{key}/migrate")
 
-Editor = Annotated[User, Depends(require(Permission.DEFINITIONS_EDIT))]
 States = Annotated[list[str], Form()]
 
 
@@ -85,7 +83,12 @@ def _page(
 
 @router.get("")
 def migrate_page(
-    request: Request, db: DbSession, user: Editor, key: str, source: int = 0, target: int = 0
+    request: Request,
+    db: DbSession,
+    user: DefinitionsEditor,
+    key: str,
+    source: int = 0,
+    target: int = 0,
 ) -> Response:
     return _page(request, db, user, key, source=source, target=target)
 
@@ -94,7 +97,7 @@ def migrate_page(
 def dry_run(
     request: Request,
     db: DbSession,
-    user: Editor,
+    user: DefinitionsEditor,
     key: str,
     source: Annotated[int, Form()],
     target: Annotated[int, Form()],
@@ -117,7 +120,7 @@ def dry_run(
 def apply(
     request: Request,
     db: DbSession,
-    user: Editor,
+    user: DefinitionsEditor,
     key: str,
     source: Annotated[int, Form()],
     target: Annotated[int, Form()],

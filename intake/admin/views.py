@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from intake.accounts.models import User
 from intake.admin import service
 from intake.admin.migration_views import router as migration_router
 from intake.admin.xlsform_views import router as xlsform_router
-from intake.db import DbSession, ReadsOnly
+from intake.db import ReadsOnly
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict, UnchangedDefinition
 from intake.definitions.yaml_source import (
@@ -26,15 +26,13 @@ from intake.definitions.yaml_source import (
     MAX_SHOWN_PROBLEMS,
     DefinitionProblems,
 )
+from intake.deps import DbSession, DefinitionsEditor, DefinitionsViewer
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, require
 
 router = APIRouter(prefix="/admin/definitions")
 router.include_router(migration_router)
 router.include_router(xlsform_router)
 
-Viewer = Annotated[User, Depends(require(Permission.DEFINITIONS_VIEW))]
-Editor = Annotated[User, Depends(require(Permission.DEFINITIONS_EDIT))]
 TextField = Annotated[str, Form(max_length=MAX_DEFINITION_BYTES * 2)]
 
 
@@ -74,7 +72,7 @@ def _version_or_404(db: Session, kind: str, key: str, number: int) -> Definition
 
 
 @router.get("")
-def catalogue(request: Request, db: DbSession, user: Viewer) -> Response:
+def catalogue(request: Request, db: DbSession, user: DefinitionsViewer) -> Response:
     return _catalogue_page(request, db, user)
 
 
@@ -101,7 +99,7 @@ def _catalogue_page(
 def upload(
     request: Request,
     db: DbSession,
-    user: Editor,
+    user: DefinitionsEditor,
     kind: Annotated[str, Form(max_length=20)] = "",
     file: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
@@ -149,7 +147,12 @@ def _published(version: DefinitionVersion) -> Response:
 
 @router.get("/{kind}/{key}")
 def definition_page(
-    request: Request, db: DbSession, user: Viewer, kind: str, key: str, published: int = 0
+    request: Request,
+    db: DbSession,
+    user: DefinitionsViewer,
+    kind: str,
+    key: str,
+    published: int = 0,
 ) -> Response:
     summary = _summary_or_404(db, kind, key, user)
     newest = summary.newest.version
@@ -163,7 +166,7 @@ def definition_page(
 
 @router.get("/{kind}/{key}/versions/{number}")
 def version_page(
-    request: Request, db: DbSession, user: Viewer, kind: str, key: str, number: int
+    request: Request, db: DbSession, user: DefinitionsViewer, kind: str, key: str, number: int
 ) -> Response:
     summary = _summary_or_404(db, kind, key, user)
     version = _version_or_404(db, kind, key, number)
@@ -177,7 +180,7 @@ def version_page(
 
 
 @router.get("/{kind}/{key}/versions/{number}/download")
-def download(db: DbSession, user: Viewer, kind: str, key: str, number: int) -> Response:
+def download(db: DbSession, user: DefinitionsViewer, kind: str, key: str, number: int) -> Response:
     version = _version_or_404(db, kind, key, number)
     # Keys are plain names (lowercase, digits, _), so the file name needs no quoting.
     return Response(
@@ -191,7 +194,7 @@ def download(db: DbSession, user: Viewer, kind: str, key: str, number: int) -> R
 
 @router.post("/{kind}/{key}/versions/{number}/republish", dependencies=[ReadsOnly])
 def republish(
-    request: Request, db: DbSession, user: Editor, kind: str, key: str, number: int
+    request: Request, db: DbSession, user: DefinitionsEditor, kind: str, key: str, number: int
 ) -> Response:
     version = _version_or_404(db, kind, key, number)
     try:
@@ -234,7 +237,9 @@ def republish(
 
 
 @router.get("/{kind}/{key}/edit")
-def editor(request: Request, db: DbSession, user: Editor, kind: str, key: str) -> Response:
+def editor(
+    request: Request, db: DbSession, user: DefinitionsEditor, kind: str, key: str
+) -> Response:
     summary = _summary_or_404(db, kind, key, user)
     return _editor(request, db, user, kind, key, summary.newest.version.source_text)
 
@@ -245,7 +250,7 @@ def editor(request: Request, db: DbSession, user: Editor, kind: str, key: str) -
 def check(
     request: Request,
     db: DbSession,
-    user: Editor,
+    user: DefinitionsEditor,
     kind: str,
     key: str,
     text: TextField = "",
@@ -258,7 +263,7 @@ def check(
 def publish(
     request: Request,
     db: DbSession,
-    user: Editor,
+    user: DefinitionsEditor,
     kind: str,
     key: str,
     text: TextField = "",

@@ -11,8 +11,10 @@ from __future__ import annotations
 from sqlalchemy import Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.cases.models import Case, CaseTeamMember
+from intake.cases.rules import refuse
+from intake.security.permissions import Permission, has_permission
 
 # Opaque ids are 32 hex characters; anything longer is refused before a query.
 MAX_ID_LENGTH = 32
@@ -27,9 +29,9 @@ def visible_cases(*, user: User) -> Select[Case]:
     query = select(Case)
     if not user.active:
         return query.where(false())
-    if user.role == Role.SUPERVISOR:
+    if has_permission(user, Permission.CASES_ORGANISATION):
         return query.where(Case.organisation_id == user.organisation_id)
-    if user.role == Role.OUTREACH_WORKER:
+    if has_permission(user, Permission.CASES_VIEW):
         on_team = exists().where(
             and_(
                 CaseTeamMember.case_id == Case.id,
@@ -43,7 +45,7 @@ def visible_cases(*, user: User) -> Select[Case]:
             Case.organisation_id == user.organisation_id,
             or_(Case.owner_id == user.id, on_team),
         )
-    # Administrators run the installation and see no case data; an unknown role sees nothing.
+    # Administrators run their organisation and see no case data; an unknown role sees nothing.
     return query.where(false())
 
 
@@ -58,3 +60,9 @@ def get_visible_case(*, db: Session, user: User, case_id: str, refresh: bool = F
     if case is None:
         raise CaseNotFound
     return case
+
+
+def record_unseen(*, db: Session, user: User, case_id: str, action: str) -> None:
+    """Audit a request for a case `user` may not see (or that does not exist), and commit."""
+    # Probing for cases leaves a trace.
+    refuse(db=db, actor_id=user.id, case_id=case_id, action=action, code="not_found")

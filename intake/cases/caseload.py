@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.cases import references, rules
 from intake.cases.access import visible_cases
 from intake.cases.labels import state_label, track_title, workflow_of_version
@@ -37,6 +37,7 @@ from intake.cases.models import Case, CaseTeamMember
 from intake.db import UtcDateTime
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
+from intake.security.permissions import Permission, has_permission
 from intake.workflow.compiled import Workflow
 
 Tab = Literal["mine", "organisation", "overdue"]
@@ -81,9 +82,13 @@ class Page:
 
 def tabs_for(user: User) -> list[Tab]:
     """The lists a role has: the organisation's only for supervisors."""
-    if user.role == Role.SUPERVISOR:
+    if has_permission(user, Permission.CASES_ORGANISATION):
         return ["mine", "organisation", "overdue"]
     return ["mine", "overdue"]
+
+
+def _sees_organisation(user: User) -> bool:
+    return has_permission(user, Permission.CASES_ORGANISATION)
 
 
 def _mine(user: User) -> ColumnElement[bool]:
@@ -132,7 +137,7 @@ def filtered(
         if reference is None:
             return query.where(false()), True
         return query.where(Case.reference == reference), False
-    if filters.tab == "mine" or (filters.tab == "organisation" and user.role != Role.SUPERVISOR):
+    if filters.tab == "mine" or (filters.tab == "organisation" and not _sees_organisation(user)):
         query = query.where(_mine(user))
     elif filters.tab == "overdue":
         query = query.where(overdue_condition(db=db, now=now))
@@ -159,7 +164,7 @@ def _count_up_to(db: Session, query: Select[Case], limit: int) -> int:
 
 def _is_personal(user: User, filters: Filters) -> bool:
     # A worker's every list, and a supervisor's "mine", hold only the user's cases.
-    return not filters.reference.strip() and (user.role != Role.SUPERVISOR or filters.tab == "mine")
+    return not filters.reference.strip() and (not _sees_organisation(user) or filters.tab == "mine")
 
 
 def _personal_parts(query: Select[Case], user: User) -> tuple[Select[Case], Select[Case]]:

@@ -5,20 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from intake import web
-from intake.accounts.models import User
 from intake.cases import caseload
-from intake.db import DbSession, utcnow
+from intake.db import utcnow
+from intake.deps import CaseViewer, DbSession
 from intake.i18n import format_number, ngettext
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, require
 
 router = APIRouter()
-
-CaseViewer = Annotated[User, Depends(require(Permission.CASES_VIEW))]
 
 
 def tab_label(tab: str) -> str:

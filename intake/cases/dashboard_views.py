@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from intake import web
-from intake.accounts.models import User
 from intake.cases import dashboard as figures
-from intake.db import DbSession, utcnow
+from intake.db import utcnow
+from intake.deps import DashboardViewer, DbSession, SettingsDep
 from intake.i18n import format_date
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, require
 
 router = APIRouter()
-
-DashboardViewer = Annotated[User, Depends(require(Permission.DASHBOARD_VIEW))]
 
 
 def chart_rows(labels: Iterable[str], *series: Iterable[float]) -> dict[str, Any]:
@@ -32,10 +29,10 @@ def chart_rows(labels: Iterable[str], *series: Iterable[float]) -> dict[str, Any
 
 
 @router.get("/dashboard")
-def dashboard_page(request: Request, db: DbSession, user: DashboardViewer) -> Response:
-    board = figures.dashboard(
-        db=db, user=user, now=utcnow(), timezone=request.app.state.settings.timezone
-    )
+def dashboard_page(
+    request: Request, db: DbSession, settings: SettingsDep, user: DashboardViewer
+) -> Response:
+    board = figures.dashboard(db=db, user=user, now=utcnow(), timezone=settings.timezone)
     week_labels = [_("Week of %(date)s", date=format_date(week.start)) for week in board.weeks]
     return web.render(
         request,

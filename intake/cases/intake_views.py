@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -19,13 +19,12 @@ from intake.accounts.models import User
 from intake.cases import case_forms
 from intake.cases import intake as intakes
 from intake.config import Settings
-from intake.db import DbSession
+from intake.deps import DbSession, Filler, SettingsDep
 from intake.filling import hooks
 from intake.filling import service as forms
 from intake.filling.drafts import Filling
 from intake.filling.models import Submission
 from intake.forms import rendering
-from intake.security.permissions import Permission, require
 
 router = APIRouter()
 
@@ -90,7 +89,6 @@ class CaseFillingHooks(hooks.Hooks):
 
 hooks.install(CaseFillingHooks())
 
-Filler = Annotated[User, Depends(require(Permission.CASES_CREATE))]
 IntakeId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 
 
@@ -113,6 +111,7 @@ def new_intake_page(request: Request, db: DbSession, user: Filler) -> Response:
 def start_intake(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: Filler,
     client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{16,64}$")],
     language: Annotated[str, Form(max_length=10)] = "",
@@ -120,7 +119,7 @@ def start_intake(
     try:
         intake = intakes.start_intake(
             db=db,
-            settings=request.app.state.settings,
+            settings=settings,
             user=user,
             consent_client_id=client_id,
             language=language or None,
@@ -144,12 +143,12 @@ def intake_page(request: Request, db: DbSession, user: Filler, intake_id: Intake
 
 
 @router.post("/intake/{intake_id}/continue")
-def continue_intake(request: Request, db: DbSession, user: Filler, intake_id: IntakeId) -> Response:
+def continue_intake(
+    request: Request, db: DbSession, settings: SettingsDep, user: Filler, intake_id: IntakeId
+) -> Response:
     try:
         intake = intakes.get_intake(db=db, user=user, intake_id=intake_id)
-        step = intakes.continue_intake(
-            db=db, settings=request.app.state.settings, user=user, intake=intake
-        )
+        step = intakes.continue_intake(db=db, settings=settings, user=user, intake=intake)
     except (intakes.IntakeNotFound, forms.FillingNotFound):
         raise HTTPException(status_code=404) from None
     return RedirectResponse(intakes.url_of(db=db, intake=intake, step=step), status_code=303)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.cases import team
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseNote
@@ -24,6 +24,7 @@ from intake.db import new_id, utcnow
 from intake.forms.storage import keyring_for
 from intake.i18n import gettext as _
 from intake.security.field_crypto import decrypt_value, encrypt_value
+from intake.security.permissions import Permission, has_permission
 
 MAX_NOTE = 5000
 
@@ -47,7 +48,7 @@ def may_read_sensitive(*, db: Session, user: User, case: Case) -> bool:
     """Whether `user` may read the case's sensitive answers and notes: its team and supervisors."""
     if case.organisation_id != user.organisation_id or not user.active:
         return False
-    if user.role == Role.SUPERVISOR:
+    if has_permission(user, Permission.CASES_ORGANISATION):
         return True
     # The owner who is no longer (or never was) on the team keeps the case in
     # their list but not the person's name, address or story.

@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseTeamMember
 from intake.cases.rules import CaseError, NotPermitted, record_case_event, refuse
 from intake.db import utcnow
 from intake.i18n import gettext as _
-from intake.security.permissions import Permission, has_permission
+from intake.security.permissions import Permission, has_permission, roles_with
 from intake.workflow.schema import TEAM_FUNCTIONS
+
+# Who may be put on a team: the roles that work on cases.
+TEAM_ROLES = roles_with(Permission.CASES_VIEW)
 
 
 class TeamError(CaseError):
@@ -71,7 +74,7 @@ def team_candidates(*, db: Session, case: Case) -> list[User]:
             .where(
                 User.organisation_id == case.organisation_id,
                 User.active.is_(True),
-                User.role.in_([Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value]),
+                User.role.in_(sorted(TEAM_ROLES)),
             )
             .order_by(User.display_name)
         ).scalars()
@@ -122,12 +125,11 @@ def _assignment_problem(
     if function not in TEAM_FUNCTIONS:
         return "unknown_function", _("Choose a function from the list.")
     person = db.get(User, user_id[:32]) if user_id else None
-    candidates = {Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value}
     if (
         person is None
         or person.organisation_id != case.organisation_id
         or not person.active
-        or person.role not in candidates
+        or person.role not in TEAM_ROLES
     ):
         # The same words for an unknown id and for someone of another organisation.
         return "unknown_person", _("Choose a colleague of your organisation from the list.")

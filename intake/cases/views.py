@@ -1,67 +1,51 @@
 """The case page and the actions on it: fire a transition, change the team, change track.
 
-Routes only parse, call a service and render. Every case is found through
-intake.cases.access, so a case the user may not see is a 404 like a made-up id.
-A refused action shows the case again with the reason, status 409 or 422; for
-htmx the same block is swapped in with status 200, because htmx does not swap
-an error response and the person must see why nothing happened.
+Routes only parse, call a service and render. Every case comes through
+intake.deps.visible_case, so a case the user may not see is a 404 like a made-up
+id. A refused action (a CaseError) shows the case again with the reason, status
+409 or 422, through the one handler in intake.app: htmx swaps those two
+(base.html's htmx-config), so the person sees why nothing happened.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session, sessionmaker
 
 from intake import web
 from intake.accounts.models import User
-from intake.audit import service as audit
-from intake.cases import answers, caseload_views, intake_views, rules, service, stages, team
+from intake.cases import access, answers, caseload_views, intake_views, rules, service, stages, team
 from intake.cases import notes as case_notes
 from intake.cases import overlaps as overlap
-from intake.cases.access import CaseNotFound, get_visible_case
 from intake.cases.consent import summary as consent_summary
 from intake.cases.models import Case
-from intake.cases.rules import function_label, label_in
+from intake.cases.rules import CaseError, ConflictError, NotPermitted, function_label, label_in
 from intake.cases.timeline import timeline
-from intake.db import DbSession, utcnow
+from intake.db import read_transaction, utcnow
 from intake.definitions import service as definitions
+from intake.deps import (
+    CaseAdvancer,
+    CaseViewer,
+    DbSession,
+    SettingsDep,
+    TeamAssigner,
+    VisibleCase,
+    find_case,
+    get_settings,
+    visible_case,
+)
 from intake.filling.drafts import new_client_id
-from intake.security.permissions import Permission, has_permission, require
+from intake.security.permissions import Permission, has_permission
 from intake.workflow.schema import TEAM_FUNCTIONS
 
 router = APIRouter()
 router.include_router(caseload_views.router)
 router.include_router(intake_views.router)
-
-CaseViewer = Annotated[User, Depends(require(Permission.CASES_VIEW))]
-TeamAssigner = Annotated[User, Depends(require(Permission.TEAM_ASSIGN))]
-CaseAdvancer = Annotated[User, Depends(require(Permission.CASES_ADVANCE))]
-_OPAQUE_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def _case(
-    db: Session, user: User, case_id: str, *, action: str = "case.viewed", refresh: bool = False
-) -> Case:
-    try:
-        return get_visible_case(db=db, user=user, case_id=case_id, refresh=refresh)
-    except CaseNotFound:
-        # Probing for cases leaves a trace; a malformed id is not copied into the trail.
-        audit.record(
-            db=db,
-            action=action,
-            actor_id=user.id,
-            object_type="case",
-            object_id=case_id if _OPAQUE_ID.fullmatch(case_id) else "",
-            outcome="refused",
-            detail="not_found",
-        )
-        db.commit()
-        raise HTTPException(status_code=404) from None
 
 
 def _stage_forms(db: Session, case: Case, keys: Sequence[str]) -> list[dict[str, Any]]:
@@ -101,7 +85,7 @@ def _tracks(db: Session, user: User, case: Case) -> list[dict[str, Any]]:
 
 
 def _context(request: Request, db: Session, user: User, case: Case) -> dict[str, Any]:
-    settings = request.app.state.settings
+    settings = get_settings(request)
     now = utcnow()
     workflow = service.workflow_of(db=db, case=case)
     state = workflow.states[case.state]
@@ -157,31 +141,36 @@ def _page(
     **extra: Any,
 ) -> Response:
     context = {**_context(request, db, user, case), "errors": list(errors), **extra}
-    if web.is_htmx(request):
-        status_code = 200
     return web.render(request, "cases/case.html", context, status_code=status_code, block="case")
 
 
-def _done(request: Request, db: Session, user: User, case_id: str) -> Response:
+def _done(request: Request, db: Session, user: User, case: Case, action: str) -> Response:
     if web.is_htmx(request):
-        return _page(request, db, user, _case(db, user, case_id, refresh=True))
-    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+        case = find_case(db=db, user=user, case_id=case.id, action=action, refresh=True)
+        return _page(request, db, user, case)
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
 
-def _refused(
-    request: Request, db: Session, user: User, case_id: str, error: service.CaseError
-) -> Response:
-    status = 409 if isinstance(error, service.ConflictError) else 422
-    if isinstance(error, service.NotPermitted):
+def refused_page(request: Request, error: CaseError) -> Response:
+    """The case page again with the reasons an action was refused: 409, 422 or 403.
+
+    The request's own session may have been rolled back, so the page is read afresh
+    (CaseNotFound if the case is no longer visible)."""
+    status = 409 if isinstance(error, ConflictError) else 422
+    if isinstance(error, NotPermitted):
         status = 403
     reasons = getattr(error, "reasons", None) or [str(error)]
-    case = _case(db, user, case_id, refresh=True)
-    return _page(request, db, user, case, errors=reasons, status_code=status)
+    factory: sessionmaker[Session] = request.app.state.session_factory
+    with factory() as db, read_transaction(db):
+        user = db.get(User, inspect(request.state.user).identity[0])
+        if user is None:
+            raise access.CaseNotFound
+        case = access.get_visible_case(db=db, user=user, case_id=request.path_params["case_id"])
+        return _page(request, db, user, case, errors=reasons, status_code=status)
 
 
 @router.get("/cases/{case_id}")
-def case_page(request: Request, db: DbSession, user: CaseViewer, case_id: str) -> Response:
-    case = _case(db, user, case_id)
+def case_page(request: Request, db: DbSession, user: CaseViewer, case: VisibleCase) -> Response:
     service.record_view(db=db, user=user, case=case)
     return _page(request, db, user, case)
 
@@ -191,26 +180,22 @@ def fire_transition(
     request: Request,
     db: DbSession,
     user: CaseViewer,
-    case_id: str,
+    case: Annotated[Case, Depends(visible_case("case.transition"))],
     row_version: Annotated[int, Form()],
     trigger: Annotated[str, Form(max_length=64)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     # Who may fire what is the definition's `roles` (outreach workers may record
     # lost contact), so this route asks only to see the case.
-    case = _case(db, user, case_id, action="case.transition")
-    try:
-        stages.fire_transition(
-            db=db,
-            case=case,
-            user=user,
-            trigger=trigger,
-            reason=reason,
-            expected_row_version=row_version,
-        )
-    except service.CaseError as error:
-        return _refused(request, db, user, case_id, error)
-    return _done(request, db, user, case_id)
+    stages.fire_transition(
+        db=db,
+        case=case,
+        user=user,
+        trigger=trigger,
+        reason=reason,
+        expected_row_version=row_version,
+    )
+    return _done(request, db, user, case, "case.transition")
 
 
 @router.post("/cases/{case_id}/team")
@@ -218,28 +203,24 @@ def assign_team_member(
     request: Request,
     db: DbSession,
     user: TeamAssigner,
-    case_id: str,
+    case: Annotated[Case, Depends(visible_case("case.team_assigned", Permission.TEAM_ASSIGN))],
     user_id: Annotated[str, Form(max_length=32)] = "",
     function: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
-    case = _case(db, user, case_id, action="case.team_assigned")
-    try:
-        team.assign_team_member(db=db, actor=user, case=case, user_id=user_id, function=function)
-    except service.CaseError as error:
-        return _refused(request, db, user, case_id, error)
-    return _done(request, db, user, case_id)
+    team.assign_team_member(db=db, actor=user, case=case, user_id=user_id, function=function)
+    return _done(request, db, user, case, "case.team_assigned")
 
 
 @router.post("/cases/{case_id}/team/{member_id}/remove")
 def remove_team_member(
-    request: Request, db: DbSession, user: TeamAssigner, case_id: str, member_id: str
+    request: Request,
+    db: DbSession,
+    user: TeamAssigner,
+    case: Annotated[Case, Depends(visible_case("case.team_removed", Permission.TEAM_ASSIGN))],
+    member_id: str,
 ) -> Response:
-    case = _case(db, user, case_id, action="case.team_removed")
-    try:
-        team.remove_team_member(db=db, actor=user, case=case, member_id=member_id)
-    except service.CaseError as error:
-        return _refused(request, db, user, case_id, error)
-    return _done(request, db, user, case_id)
+    team.remove_team_member(db=db, actor=user, case=case, member_id=member_id)
+    return _done(request, db, user, case, "case.team_removed")
 
 
 @router.post("/cases/{case_id}/track")
@@ -247,43 +228,34 @@ def change_track(
     request: Request,
     db: DbSession,
     user: CaseAdvancer,
-    case_id: str,
+    case: Annotated[Case, Depends(visible_case("case.track_changed", Permission.CASES_ADVANCE))],
     row_version: Annotated[int, Form()],
     track: Annotated[str, Form(max_length=130)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     # One select offers "track:stage" pairs, so a phone needs no script to match them.
     workflow_key, _sep, state = track.partition(":")
-    case = _case(db, user, case_id, action="case.track_changed")
-    try:
-        stages.change_track(
-            db=db,
-            case=case,
-            user=user,
-            workflow_key=workflow_key,
-            state=state,
-            reason=reason,
-            expected_row_version=row_version,
-        )
-    except service.CaseError as error:
-        return _refused(request, db, user, case_id, error)
-    return _done(request, db, user, case_id)
+    stages.change_track(
+        db=db,
+        case=case,
+        user=user,
+        workflow_key=workflow_key,
+        state=state,
+        reason=reason,
+        expected_row_version=row_version,
+    )
+    return _done(request, db, user, case, "case.track_changed")
 
 
 @router.post("/cases/{case_id}/notes")
 def add_note(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: CaseViewer,
-    case_id: str,
+    case: Annotated[Case, Depends(visible_case("case.note_added"))],
     text: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     # Seeing the case is not enough to write on it: notes.add_note asks need to know.
-    case = _case(db, user, case_id, action="case.note_added")
-    try:
-        case_notes.add_note(
-            db=db, settings=request.app.state.settings, actor=user, case=case, text=text
-        )
-    except service.CaseError as error:
-        return _refused(request, db, user, case_id, error)
-    return _done(request, db, user, case_id)
+    case_notes.add_note(db=db, settings=settings, actor=user, case=case, text=text)
+    return _done(request, db, user, case, "case.note_added")

@@ -2,8 +2,8 @@
 
 Every page works as a plain form post. With htmx the same routes answer with
 only the `filling` block, and a redirect after a save is followed by htmx
-itself. htmx swaps only 2xx answers, so a page with errors goes back to htmx
-as 200 (and as 422 or 409 to a browser without JavaScript).
+itself. A page with errors answers 422 or 409, which htmx swaps in like a
+page (base.html's htmx-config), so the person sees what to fix.
 """
 
 from __future__ import annotations
@@ -16,17 +16,15 @@ from sqlalchemy.orm import Session
 
 from intake import web
 from intake.accounts.models import User
-from intake.db import DbSession
+from intake.deps import DbSession, Filler, SettingsDep, get_settings
 from intake.filling import hooks
 from intake.filling import service as forms
 from intake.filling.drafts import Filling
 from intake.forms import rendering
 from intake.forms.answers import posted_from_pairs
-from intake.security.permissions import Permission, require
 
 router = APIRouter()
 
-Filler = Annotated[User, Depends(require(Permission.CASES_CREATE))]
 ClientId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{16,64}$")]
 FormKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 FIELD_LIMIT = 2_000  # far more inputs than any page has; a bound on what is parsed
@@ -53,10 +51,6 @@ def _answers(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 
 def _first(pairs: list[tuple[str, str]], key: str) -> str:
     return next((value for name, value in pairs if name == key), "")
-
-
-def _status(request: Request, status: int) -> int:
-    return 200 if web.is_htmx(request) else status
 
 
 def _fill_url(client_id: str) -> str:
@@ -91,7 +85,7 @@ def _render_page(
         filling,
         posted=posted,
         errors=errors or {},
-        today=forms.today_for(request.app.state.settings),
+        today=forms.today_for(get_settings(request)),
         **changes,
     )
     context = {
@@ -111,7 +105,7 @@ def _render_review(
     status: int = 200,
     message: str = "",
 ) -> Response:
-    settings = request.app.state.settings
+    settings = get_settings(request)
     checked = forms.review(settings=settings, filling=filling)
     form, language = filling.form, filling.draft.content_language
     overlaps = hooks.current().review_overlaps(db=db, settings=settings, user=user, filling=filling)
@@ -158,6 +152,7 @@ def start_page(request: Request, db: DbSession, user: Filler, form_key: FormKey)
 def start(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: Filler,
     form_key: FormKey,
     client_id: Annotated[str, Form(pattern=r"^[A-Za-z0-9_-]{16,64}$")],
@@ -171,7 +166,7 @@ def start(
     try:
         draft = forms.start_filling(
             db=db,
-            settings=request.app.state.settings,
+            settings=settings,
             user=user,
             form_key=form_key,
             client_id=client_id,
@@ -184,8 +179,9 @@ def start(
 
 
 @router.get("/fill/{client_id}")
-def fill_page(request: Request, db: DbSession, user: Filler, client_id: ClientId) -> Response:
-    settings = request.app.state.settings
+def fill_page(
+    request: Request, db: DbSession, settings: SettingsDep, user: Filler, client_id: ClientId
+) -> Response:
     try:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
     except forms.FillingNotFound:
@@ -201,9 +197,13 @@ def fill_page(request: Request, db: DbSession, user: Filler, client_id: ClientId
 
 @router.post("/fill/{client_id}")
 def fill(
-    request: Request, db: DbSession, user: Filler, client_id: ClientId, pairs: Pairs
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: Filler,
+    client_id: ClientId,
+    pairs: Pairs,
 ) -> Response:
-    settings = request.app.state.settings
     action, posted = _first(pairs, "_action") or "next", _answers(pairs)
     verb, _sep, argument = action.partition(":")
     try:
@@ -236,19 +236,24 @@ def fill(
             saved.filling,
             posted=posted,
             errors=saved.errors,
-            status=_status(request, 422),
+            status=422,
         )
     return _redirect(client_id)
 
 
 @router.post("/fill/{client_id}/language")
 def switch_language(
-    request: Request, db: DbSession, user: Filler, client_id: ClientId, pairs: Pairs
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: Filler,
+    client_id: ClientId,
+    pairs: Pairs,
 ) -> Response:
     try:
         filling = forms.set_content_language(
             db=db,
-            settings=request.app.state.settings,
+            settings=settings,
             user=user,
             client_id=client_id,
             language=_first(pairs, "_language"),
@@ -266,12 +271,12 @@ def switch_language(
 def submit(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: Filler,
     client_id: ClientId,
     reviewed: Annotated[str, Form(alias="_reviewed", max_length=128)] = "",
     confirm_new: Annotated[str, Form(alias="_confirm_new", max_length=10)] = "",
 ) -> Response:
-    settings = request.app.state.settings
     try:
         # A filling of a case or an intake is submitted by intake.cases (its hooks).
         handled = hooks.current().submit(
@@ -292,26 +297,22 @@ def submit(
         )
     except hooks.ReviewAgain as exc:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-        return _render_review(
-            request, db, user, filling, status=_status(request, 409), message=str(exc)
-        )
+        return _render_review(request, db, user, filling, status=409, message=str(exc))
     except forms.FillingNotFound:
         raise HTTPException(status_code=404) from None
     except forms.FormInvalid:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-        return _render_review(request, db, user, filling, status=_status(request, 422))
+        return _render_review(request, db, user, filling, status=422)
     except forms.AnswersChanged as exc:
         filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-        return _render_review(
-            request, db, user, filling, status=_status(request, 409), message=str(exc)
-        )
+        return _render_review(request, db, user, filling, status=409, message=str(exc))
     except forms.SubmissionConflict as exc:
         context = {"message": str(exc)}
         return web.render(
             request,
             "forms/conflict.html",
             context,
-            status_code=_status(request, 409),
+            status_code=409,
             block="filling",
         )
     return _go(request, following) if following else _redirect(client_id)

@@ -28,7 +28,9 @@ class Permission(StrEnum):
     # A supervisor sees their organisation's account changes and hands over one-time passwords.
     ACCOUNTS_OVERSEE = "accounts:oversee"
     CASES_CREATE = "cases:create"
-    CASES_VIEW = "cases:view"
+    CASES_VIEW = "cases:view"  # the cases one owns or is on the team of
+    # Every case of one's organisation, in every list, with its sensitive answers and notes.
+    CASES_ORGANISATION = "cases:organisation"
     CASES_ADVANCE = "case:advance"
     TEAM_ASSIGN = "team:assign"
     # Refer a person from a case one may see, see and close its referrals (intake.referrals).
@@ -39,6 +41,9 @@ class Permission(StrEnum):
     DEFINITIONS_VIEW = "definitions:view"
     DEFINITIONS_EDIT = "definitions:edit"
     AUDIT_VERIFY = "audit:verify"
+    # The audit trail page, scoped in intake.audit_trail: a supervisor their organisation's
+    # events, an administrator its account, definition and system events (no case event).
+    AUDIT_READ = "audit:read"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -55,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.OWN_ACCOUNT,
             Permission.CASES_CREATE,
             Permission.CASES_VIEW,
+            Permission.CASES_ORGANISATION,
             Permission.CASES_ADVANCE,
             Permission.TEAM_ASSIGN,
             Permission.REFERRALS_MAKE,
@@ -62,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.DASHBOARD_VIEW,
             Permission.DEFINITIONS_VIEW,
             Permission.ACCOUNTS_OVERSEE,
+            Permission.AUDIT_READ,
         }
     ),
     # Administrators run their organisation; they see no case data at all.
@@ -72,6 +79,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.DEFINITIONS_VIEW,
             Permission.DEFINITIONS_EDIT,
             Permission.AUDIT_VERIFY,
+            Permission.AUDIT_READ,
         }
     ),
     # Organisations and their administrators; no case data, no other user.
@@ -86,6 +94,11 @@ CASE_ACCESS_ROLES = frozenset(
     for role, granted in ROLE_PERMISSIONS.items()
     if granted & {Permission.CASES_VIEW, Permission.CASES_CREATE}
 )
+
+
+def roles_with(permission: Permission) -> frozenset[str]:
+    """The roles whose permissions include `permission`."""
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
 
 
 def has_permission(user: User, permission: Permission) -> bool:

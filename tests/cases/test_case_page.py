@@ -183,8 +183,8 @@ def test_htmx_gets_the_case_block_with_the_outcome(
         data={"csrf_token": token, "trigger": "close", "row_version": case.row_version},
         headers=HTMX,
     )
-    # htmx swaps only a 2xx answer, and the person must see why nothing happened.
-    assert refused.status_code == 200
+    # The real status: base.html's htmx-config swaps a 422 (and a 409) like a page.
+    assert refused.status_code == 422
     assert "<html" not in refused.text and 'id="case"' in refused.text
     assert _texts(_soup(refused.text), "#form-errors li") == ["A reason is required"]
     done = client.post(
