@@ -13,13 +13,9 @@ lands between reading and writing. Both become ConflictError.
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
@@ -46,12 +42,6 @@ __all__ = [
 ]
 
 ConflictError = cases.ConflictError
-T = TypeVar("T")
-# SQLite refuses a reader's upgrade to writer while another writer is active
-# ("database is locked"), without waiting. The whole action is run again after a
-# short pause, and then reads the other's change (and reports the conflict).
-_SQLITE_ATTEMPTS = 8
-_SQLITE_PAUSE = 0.02
 
 
 class TransitionNotAllowed(cases.CaseError):
@@ -140,19 +130,6 @@ def _audit_refusal(*, db: Session, action: str, user_id: str, case_id: str, deta
     rules.refuse(db=db, actor_id=user_id, case_id=case_id, action=action, code=detail)
 
 
-def _with_sqlite_retry(db: Session, attempt: Callable[[], T]) -> T:
-    for number in range(1, _SQLITE_ATTEMPTS + 1):
-        try:
-            return attempt()
-        except OperationalError as exc:
-            db.rollback()
-            locked = db.get_bind().dialect.name == "sqlite" and "locked" in str(exc.orig)
-            if not locked or number == _SQLITE_ATTEMPTS:
-                raise
-            time.sleep(min(_SQLITE_PAUSE * 2**number, 0.3) * (0.5 + random.random()))  # noqa: S311
-    raise AssertionError("unreachable")
-
-
 def fire_transition(
     *,
     db: Session,
@@ -164,19 +141,17 @@ def fire_transition(
     today: dt.date | None = None,
 ) -> FireResult:
     """Fire `trigger` on the case in one transaction, or raise and change nothing."""
-    user_id, case_id = user.id, case.id
-    return _with_sqlite_retry(
-        db,
-        lambda: _fire_once(
-            db=db,
-            user=user,
-            user_id=user_id,
-            case_id=case_id,
-            trigger=trigger[:64],
-            reason=(reason or "").strip()[:2000] or None,
-            expected_row_version=expected_row_version,
-            today=today or utcnow().date(),
-        ),
+    # A POST's transaction holds SQLite's write lock from its first statement
+    # (intake.db), so a read is never refused its upgrade to a write here.
+    return _fire_once(
+        db=db,
+        user=user,
+        user_id=user.id,
+        case_id=case.id,
+        trigger=trigger[:64],
+        reason=(reason or "").strip()[:2000] or None,
+        expected_row_version=expected_row_version,
+        today=today or utcnow().date(),
     )
 
 

@@ -149,15 +149,8 @@ def build(
     return Filling(draft, version, form, answers, settled, asked)
 
 
-def end_read_snapshot(db: Session) -> None:
-    """End the request's reads so far, so that the next statement may take the write lock."""
-    # The session check commits its own writes, so nothing is pending here.
-    db.commit()
-
-
 def claim(db: Session, user: User, client_id: str) -> FormDraft | None:
     """Lock the user's draft for this request's write (see intake.filling.service)."""
-    end_read_snapshot(db)
     claimed = db.execute(
         update(FormDraft)
         .where(FormDraft.client_id == client_id, FormDraft.owner_id == user.id)

@@ -7,9 +7,8 @@ answer; this module decides what is kept, where, and sealed how.
 
 Every action that writes first claims the draft with an UPDATE (filling.claim).
 On PostgreSQL that row lock queues a second request for the same filling
-behind the first; on SQLite the database write lock does, and ending the
-request's read snapshot first keeps WAL from refusing a write that follows
-reads made before another writer committed.
+behind the first; on SQLite the database write lock does, taken by the
+request's first statement (intake.db), so no read is refused its upgrade.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ from intake.filling.drafts import (
     content_language,
     draft_query,
     draft_row,
-    end_read_snapshot,
     find_submission,
     load,
     messages_language,
@@ -170,7 +168,6 @@ def start_filling(
     if version is None:
         raise FillingNotFound
     form = definitions.compiled_form(version)
-    end_read_snapshot(db)
     if submission_by_client_id(db, client_id) is not None:
         raise FillingNotFound  # a filling is never reopened once submitted
     draft = FormDraft(

@@ -23,7 +23,7 @@ from intake.audit.models import AuditEvent
 from intake.cases import stages as workflow_service
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseHistory
-from intake.db import make_engine, make_session_factory, new_id
+from intake.db import make_engine, make_session_factory, new_id, read_transaction, write_intent
 from tests.cases.helpers import open_case, publish_shipped
 from tests.conftest import PASSWORD, PG_URL
 
@@ -84,16 +84,23 @@ def _people(engine: Engine) -> tuple[str, str, str]:
 def _race(
     factory: sessionmaker[Session], case_id: str, shown: int, user_ids: tuple[str, str]
 ) -> list[str]:
-    """Each supervisor reads the case, waits for the other, then fires; what each got."""
+    """Each supervisor reads the case, waits for the other, then fires; what each got.
+
+    As in the application: the page is read in a transaction of its own, and the
+    POST's transaction takes SQLite's write lock from its first statement
+    (write_intent, set by intake.middleware.WriteDiscipline), reading the case again."""
     barrier = threading.Barrier(len(user_ids), timeout=30)
     outcomes: list[str] = []
 
     def supervisor_fires(user_id: str) -> None:
         with factory() as db:
-            user = db.get(User, user_id)
-            assert user is not None
+            with read_transaction(db):
+                user = db.get(User, user_id)
+                assert user is not None
+                get_visible_case(db=db, user=user, case_id=case_id)
+            barrier.wait()  # both have seen the same version; now both post
+            write_intent.set(True)
             case = get_visible_case(db=db, user=user, case_id=case_id)
-            barrier.wait()  # both have read the same version; now both write
             try:
                 workflow_service.fire_transition(
                     db=db,
