@@ -171,7 +171,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_definitions_sync(args: argparse.Namespace) -> int:
     from intake.definitions import service as definitions
-    from intake.definitions.yaml_source import DefinitionProblems
+    from intake.yaml_source import DefinitionProblems
 
     with _session() as db:
         try:
@@ -210,9 +210,9 @@ def cmd_forms_schema(args: argparse.Namespace) -> int:
 def _file_forms() -> tuple[dict[str, object], dict[str, frozenset[str]]]:
     from pathlib import Path
 
-    from intake.definitions.yaml_source import DefinitionProblems
     from intake.forms import cli as forms_cli
     from intake.forms.loader import load_form
+    from intake.yaml_source import DefinitionProblems
 
     fields: dict[str, object] = {}
     choices: dict[str, frozenset[str]] = {}

@@ -282,7 +282,7 @@ pages:
 
 
 def _problems(locale: str) -> list[str]:
-    from intake.definitions.yaml_source import DefinitionProblems
+    from intake.yaml_source import DefinitionProblems
 
     i18n.set_locale(locale)
     with pytest.raises(DefinitionProblems) as raised:

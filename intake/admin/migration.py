@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases.models import Case, CaseHistory
+from intake.cases.models import Case
+from intake.cases.rules import record_case_event
 from intake.db import utcnow
 from intake.definitions.models import DefinitionVersion
 from intake.i18n import gettext as _
@@ -168,17 +169,16 @@ def move_case(
     if to_state != from_state:
         case.state = to_state
         case.state_entered_at = now
-    db.add(
-        CaseHistory(
-            case_id=case.id,
-            at=now,
-            kind="migrated",
-            actor_id=actor.id,
-            actor_role=actor.role,
-            from_state=from_state,
-            to_state=to_state,
-            workflow_version_id=target.id,
-        )
+    # One audit row for the whole migration (apply_migration), a history row per case.
+    record_case_event(
+        db=db,
+        case=case,
+        actor=actor,
+        action=None,
+        at=now,
+        kind="migrated",
+        history={"from_state": from_state, "to_state": to_state},
+        commit=False,
     )
 
 

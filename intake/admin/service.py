@@ -21,12 +21,6 @@ from intake.db import read_transaction, write_transaction
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict
-from intake.definitions.yaml_source import (
-    MAX_DEFINITION_BYTES,
-    DefinitionProblems,
-    Problem,
-    load_yaml,
-)
 from intake.filling.models import FormDraft
 from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
@@ -34,6 +28,12 @@ from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
 from intake.workflow import diagram
 from intake.workflow.loader import parse_track
+from intake.yaml_source import (
+    MAX_DEFINITION_BYTES,
+    DefinitionProblems,
+    Problem,
+    load_yaml,
+)
 
 KINDS: tuple[Kind, ...] = ("form", "workflow")
 MAX_VERSION_NUMBER = 2_147_483_647  # the largest number the version column holds

@@ -21,13 +21,13 @@ from intake.admin.xlsform_views import router as xlsform_router
 from intake.db import ReadsOnly
 from intake.definitions.models import DefinitionVersion
 from intake.definitions.service import Kind, PublishConflict, UnchangedDefinition
-from intake.definitions.yaml_source import (
+from intake.deps import DbSession, DefinitionsEditor, DefinitionsViewer
+from intake.i18n import gettext as _
+from intake.yaml_source import (
     MAX_DEFINITION_BYTES,
     MAX_SHOWN_PROBLEMS,
     DefinitionProblems,
 )
-from intake.deps import DbSession, DefinitionsEditor, DefinitionsViewer
-from intake.i18n import gettext as _
 
 router = APIRouter(prefix="/admin/definitions")
 router.include_router(migration_router)

@@ -17,11 +17,11 @@ from intake.accounts.models import User
 from intake.admin import service
 from intake.db import DbSession, ReadsOnly
 from intake.definitions.service import PublishConflict, UnchangedDefinition
-from intake.definitions.yaml_source import MAX_DEFINITION_BYTES, DefinitionProblems
 from intake.forms.xlsform import ImportResult, import_xlsform
 from intake.forms.xlsform_workbook import MAX_FILE_BYTES
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, require
+from intake.yaml_source import MAX_DEFINITION_BYTES, DefinitionProblems
 
 router = APIRouter(prefix="/xlsform")
 Editor = Annotated[User, Depends(require(Permission.DEFINITIONS_EDIT))]

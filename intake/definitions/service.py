@@ -24,13 +24,13 @@ from intake.accounts.models import User
 from intake.audit import service as audit
 from intake.config import PROJECT_ROOT
 from intake.definitions.models import DefinitionVersion
-from intake.definitions.yaml_source import DefinitionProblems, Problem, load_yaml
 from intake.expressions import ValueType
 from intake.forms.definition import FormDefinition
 from intake.forms.loader import load_form
 from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 from intake.workflow.loader import check_track_set, load_workflow
+from intake.yaml_source import DefinitionProblems, Problem, load_yaml
 
 Kind = Literal["form", "workflow"]
 FORMS_DIR = PROJECT_ROOT / "forms"

@@ -11,14 +11,14 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from intake.definitions.yaml_source import (
+from intake.forms.loader import load_form
+from intake.forms.schema import FormSchema
+from intake.yaml_source import (
     DefinitionProblems,
     Problem,
     definition_paths,
     problem_lines,
 )
-from intake.forms.loader import load_form
-from intake.forms.schema import FormSchema
 
 FORMS_DIR = Path(__file__).resolve().parent.parent.parent / "forms"
 

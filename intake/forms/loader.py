@@ -16,14 +16,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from intake.definitions.yaml_source import (
-    DefinitionProblems,
-    Path,
-    Problem,
-    Source,
-    load_yaml,
-    pydantic_problems,
-)
 from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
 from intake.expressions.choices import unknown_choices
 from intake.expressions.nodes import references_of
@@ -41,6 +33,14 @@ from intake.forms.definition import (
 )
 from intake.forms.schema import ChoiceSchema, FieldSchema, FieldType, FormSchema
 from intake.i18n import gettext as _
+from intake.yaml_source import (
+    DefinitionProblems,
+    Path,
+    Problem,
+    Source,
+    load_yaml,
+    pydantic_problems,
+)
 
 # Keys each field type may use besides name, type, label, hint and relevant.
 _ANSWERED_KEYS = frozenset({"required", "constraint", "constraint_message", "default", "sensitive"})

@@ -21,7 +21,6 @@ from typing import Any
 
 import yaml
 
-from intake.definitions.yaml_source import DefinitionProblems, problem_lines
 from intake.forms.loader import load_form
 from intake.forms.xlsform_base import ImportResult, Notice, Row, safe_name
 from intake.forms.xlsform_columns import (
@@ -33,6 +32,7 @@ from intake.forms.xlsform_columns import (
 from intake.forms.xlsform_questions import QuestionsMixin
 from intake.forms.xlsform_workbook import Cell, WorkbookRefused, read_sheets
 from intake.i18n import gettext as _
+from intake.yaml_source import DefinitionProblems, problem_lines
 
 TYPES = {
     "text": "text",

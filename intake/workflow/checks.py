@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping, Sequence
 
-from intake.definitions.yaml_source import Problem, Source
 from intake.i18n import gettext as _
 from intake.workflow.schema import ANY_STATE, TrackDefinition, TransitionDefinition
+from intake.yaml_source import Problem, Source
 
 
 def expand_sources(transition: TransitionDefinition, definition: TrackDefinition) -> list[str]:

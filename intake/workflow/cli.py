@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
-from intake.definitions.yaml_source import DefinitionProblems, definition_paths, problem_lines
 from intake.workflow.diagram import mermaid_diagram
 from intake.workflow.files import default_paths, load_track_files
 from intake.workflow.loader import FormFields, parse_track
+from intake.yaml_source import DefinitionProblems, definition_paths, problem_lines
 
 
 def check_command(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from intake.definitions.yaml_source import DefinitionProblems, Problem
 from intake.workflow.compiled import Workflow
 from intake.workflow.loader import FormFields, check_track_set, load_workflow
+from intake.yaml_source import DefinitionProblems, Problem
 
 _SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
 

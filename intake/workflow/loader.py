@@ -7,19 +7,19 @@ from collections.abc import Collection, Mapping, Sequence
 
 from pydantic import ValidationError
 
-from intake.definitions.yaml_source import (
-    DefinitionProblems,
-    Problem,
-    Source,
-    load_yaml,
-    pydantic_problems,
-)
 from intake.expressions import Expression, ExpressionError, ValueType, compile_expression
 from intake.expressions.choices import unknown_choices
 from intake.i18n import gettext as _
 from intake.workflow.checks import expand_sources, structural_problems
 from intake.workflow.compiled import State, Transition, Workflow, frozen_mapping
 from intake.workflow.schema import ROLES, TEAM_FUNCTIONS, TrackDefinition
+from intake.yaml_source import (
+    DefinitionProblems,
+    Problem,
+    Source,
+    load_yaml,
+    pydantic_problems,
+)
 
 FormFields = Mapping[str, Mapping[str, ValueType]]
 PathParts = tuple[str | int, ...]

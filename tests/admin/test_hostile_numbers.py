@@ -66,8 +66,8 @@ def test_an_out_of_range_declared_version_is_a_problem_and_nothing_is_published(
 
 
 def test_an_out_of_range_form_version_is_a_problem(db: Session, shipped: None) -> None:
-    from intake.definitions.yaml_source import DefinitionProblems
     from intake.forms.loader import load_form
+    from intake.yaml_source import DefinitionProblems
 
     newest = definitions.latest(db=db, kind="form", key="consent")
     assert newest is not None

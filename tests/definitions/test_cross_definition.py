@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.definitions import service
-from intake.definitions.yaml_source import DefinitionProblems
+from intake.yaml_source import DefinitionProblems
 from tests.admin.conftest import edit
 from tests.conftest import csrf_from, login, page_token
 

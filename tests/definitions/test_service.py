@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from intake.definitions import service
 from intake.definitions.models import DefinitionVersion
-from intake.definitions.yaml_source import DefinitionProblems
+from intake.yaml_source import DefinitionProblems
 
 ROOT = Path(__file__).resolve().parents[2]
 

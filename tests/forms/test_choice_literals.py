@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.definitions.yaml_source import DefinitionProblems
+from intake.yaml_source import DefinitionProblems
 
 from .helpers import make_form, page
 

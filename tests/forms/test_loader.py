@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from intake.definitions.yaml_source import DefinitionProblems
 from intake.expressions import ValueType
 from intake.forms import FieldType, load_form
+from intake.yaml_source import DefinitionProblems
 from tests.forms.helpers import form_text, make_form, page
 
 TEXT_FIELD = """\

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from intake.definitions.yaml_source import DefinitionProblems, Problem
 from intake.forms.cli import check_command
 from intake.forms.loader import load_form
+from intake.yaml_source import DefinitionProblems, Problem
 from tests.forms.helpers import HEADER, form_text, page
 
 LONG = "1 = 1 and " * 300 + "true"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from intake.definitions.yaml_source import DefinitionProblems
 from intake.workflow.loader import load_workflow
+from intake.yaml_source import DefinitionProblems
 
 from .helpers import FORMS
 from .test_workflow_loader import VALID

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from intake.definitions.yaml_source import DefinitionProblems, Problem
 from intake.workflow.cli import check_command
 from intake.workflow.loader import parse_track
+from intake.yaml_source import DefinitionProblems, Problem
 from tests.workflow.helpers import FORMS, WORKFLOWS
 
 STANDARD = (WORKFLOWS / "standard.yaml").read_text(encoding="utf-8")
