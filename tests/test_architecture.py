@@ -191,7 +191,47 @@ def test_a_cycle_is_found() -> None:
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [frozenset("abc")]
 
 
-def test_no_module_over_400_lines_in_the_moved_packages() -> None:
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60
+# Modules and functions over the limits, each with its reason (keep these short).
+LONG_MODULES = {
+    "intake.referrals.service": "new in issue 11; its owner splits referrals and sharing",
+    "intake.definitions.service": "versions, sync and the compile cache; split pending",
+    "intake.admin.service": "the editor's check and publish steps; split pending",
+}
+LONG_FUNCTIONS = {
+    "intake.cli.build_parser": "a flat list of argparse declarations, no logic",
+    "intake.referrals.service.make_referral": "new in issue 11; its owner splits the checks",
+    "intake.referrals.service.shared_view": "new in issue 11; its owner splits it",
+}
+
+
+def long_modules() -> set[str]:
+    """Modules of intake/ over MAX_MODULE_LINES lines."""
+    return {
+        module
+        for module, path in MODULES.items()
+        if len(path.read_text(encoding="utf-8").splitlines()) > MAX_MODULE_LINES
+    }
+
+
+def long_functions() -> set[str]:
+    """Functions of intake/ (migrations aside) over MAX_FUNCTION_LINES lines."""
+    found = set()
     for module, path in MODULES.items():
-        if module.startswith(("intake.cases", "intake.filling", "intake.forms")):
-            assert len(path.read_text(encoding="utf-8").splitlines()) < 400, module
+        if module.startswith("intake.migrations"):
+            continue  # a migration is a list of table declarations, read once
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                if node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES:
+                    found.add(f"{module}.{node.name}")
+    return found
+
+
+def test_no_module_over_400_lines_but_the_named_ones() -> None:
+    assert long_modules() - LONG_MODULES.keys() == set()
+
+
+def test_no_function_over_60_lines_but_migrations_and_the_named_ones() -> None:
+    assert long_functions() - LONG_FUNCTIONS.keys() == set()
