@@ -13,21 +13,20 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import Session
 
-from intake.accounts.models import User
-from intake.cases import rules
+from intake.accounts.models import Role, User
+from intake.cases import rules, stage_counts
 from intake.cases.access import visible_cases
+from intake.cases.dashboard_weeks import WEEKS as WEEKS  # the views read it here
+from intake.cases.dashboard_weeks import Week, weekly
 from intake.cases.models import Case, CaseHistory
 from intake.db import UtcDateTime
 from intake.definitions import service as definitions
 from intake.workflow.compiled import Workflow
 
-WEEKS = 12
 OVERDUE_SHOWN = 50
 # Completed stays older than this no longer say how the organisation works today.
 MEDIAN_WINDOW = dt.timedelta(days=365)
@@ -89,15 +88,6 @@ class TrackMedians:
     track: str
     title: str
     stages: tuple[StageMedian, ...]
-
-
-@dataclass(frozen=True)
-class Week:
-    """Cases opened and closed in the week starting `start` (a Monday, local time)."""
-
-    start: dt.date
-    opened: int
-    closed: int
 
 
 @dataclass(frozen=True)
@@ -221,6 +211,25 @@ def _grouped(
     return {(v, t, s): (int(o), int(d), int(c)) for v, t, s, o, d, c in rows}
 
 
+def _counted(
+    *, db: Session, user: User, overdue: ColumnElement[bool]
+) -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    """As _grouped, with open and closed from the maintained counts (stage_counts): only
+    the overdue cases are counted here, and only among the open ones."""
+    if not (user.active and user.role == Role.SUPERVISOR):
+        return _grouped(db=db, user=user, overdue=overdue)
+    kept = stage_counts.counts(db=db, organisation_id=user.organisation_id)
+    late = db.execute(
+        _open(user)
+        .where(overdue)
+        .with_only_columns(Case.workflow_version_id, Case.track, Case.state, func.count())
+        .group_by(Case.workflow_version_id, Case.track, Case.state)
+        .order_by(None)
+    ).all()
+    overdue_by = {(v, t, s): int(n) for v, t, s, n in late}
+    return {key: (opened, overdue_by.get(key, 0), closed) for key, (opened, closed) in kept.items()}
+
+
 def open_by_stage(
     *,
     tracks: Tracks,
@@ -336,58 +345,13 @@ def stage_medians(
     return result
 
 
-def week_starts(*, now: dt.datetime, timezone: str, weeks: int = WEEKS) -> list[dt.datetime]:
-    """Local midnight of the last `weeks` Mondays, oldest first, the current week last."""
-    zone = ZoneInfo(timezone)
-    today = now.astimezone(zone).date()
-    monday = today - dt.timedelta(days=today.weekday())
-    days = [monday - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-    return [dt.datetime.combine(day, dt.time(), tzinfo=zone).astimezone(dt.UTC) for day in days]
-
-
-def weekly(*, db: Session, user: User, now: dt.datetime, timezone: str) -> list[Week]:
-    """Cases opened and cases closed in each of the last WEEKS weeks (one pass, in SQL)."""
-    starts = week_starts(now=now, timezone=timezone)
-
-    def bucket(column: InstrumentedAttribute[Any]) -> ColumnElement[Any]:
-        newest_first = reversed(list(enumerate(starts)))
-        return case(*[(column >= start, index) for index, start in newest_first], else_=None)
-
-    # Grouping by columns of a subquery keeps PostgreSQL from seeing the CASE's
-    # bound values as two different expressions in SELECT and GROUP BY.
-    inner = (
-        visible_cases(user=user)
-        .where(or_(Case.created_at >= starts[0], Case.closed_at >= starts[0]))
-        .with_only_columns(
-            bucket(Case.created_at).label("opened"), bucket(Case.closed_at).label("closed")
-        )
-        .subquery()
-    )
-    rows = db.execute(
-        select(inner.c.opened, inner.c.closed, func.count()).group_by(
-            inner.c.opened, inner.c.closed
-        )
-    ).all()
-    opened: dict[int, int] = defaultdict(int)
-    closed: dict[int, int] = defaultdict(int)
-    for opened_in, closed_in, n in rows:
-        if opened_in is not None:
-            opened[int(opened_in)] += n
-        if closed_in is not None:
-            closed[int(closed_in)] += n
-    zone = ZoneInfo(timezone)
-    return [
-        Week(start.astimezone(zone).date(), opened[i], closed[i]) for i, start in enumerate(starts)
-    ]
-
-
 def dashboard(*, db: Session, user: User, now: dt.datetime, timezone: str) -> Dashboard:
     """The figures of the cases `user` may see (a supervisor: their organisation's)."""
     # Every stored version of every track is known before counting, so the
     # overdue rule of each is in the one counting query.
     tracks = Tracks(db=db)
     condition = _overdue_condition(tracks, tracks.stages_with_sla(), now)
-    counts = _grouped(db=db, user=user, overdue=condition)
+    counts = _counted(db=db, user=user, overdue=condition)
     return Dashboard(
         tracks=tuple(open_by_stage(tracks=tracks, counts=counts)),
         overdue_total=sum(overdue for _o, overdue, _c in counts.values()),

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.accounts.models import User
 from intake.audit import service as audit
+from intake.cases import stage_counts
 from intake.cases.models import Case, CaseHistory
 from intake.definitions import service as definitions
 from intake.filling.models import Submission
@@ -209,12 +210,15 @@ def record_case_event(
     `audit_conflict`); `kind` adds a history row, `action` an audit row.
     """
     actor_id, case_id = actor.id, case.id  # read before a rollback expires them
+    # The dashboard's counts follow the case in this transaction (a new case is new there).
+    counted_before = None if kind == "created" else stage_counts.stored_key(case)
     try:
         save_case_change(db=db)
     except ConflictError:
         if audit_conflict and action:
             refuse(db=db, actor_id=actor_id, case_id=case_id, action=action, code="conflict")
         raise
+    stage_counts.moved(db=db, before=counted_before, after=stage_counts.key_of(case))
     if kind is not None:
         append_history(
             db=db,
