@@ -1,4 +1,5 @@
-"""case stage counts: open and closed cases per organisation, version, track and stage
+"""case stage counts: open and closed cases per organisation, version, track and stage;
+an index of open cases by how long they have been in their stage
 
 Revision ID: 0011
 Revises: 0010
@@ -38,6 +39,19 @@ def upgrade() -> None:
             name=op.f("pk_case_stage_counts"),
         ),
     )
+    op.create_index(
+        "ix_cases_org_open_stage_age",
+        "cases",
+        [
+            "organisation_id",
+            "closed_at",
+            "state_entered_at",
+            "id",
+            "workflow_version_id",
+            "track",
+            "state",
+        ],
+    )
     # Backfill: every existing case counted once.
     op.execute(
         "INSERT INTO case_stage_counts "
@@ -48,4 +62,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_org_open_stage_age", table_name="cases")
     op.drop_table("case_stage_counts")
