@@ -10,6 +10,7 @@ id. A refused action (a CaseError) shows the case again with the reason, status
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,15 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake import web
 from intake.accounts.models import User
-from intake.cases import access, answers, caseload_views, intake_views, rules, service, stages, team
+from intake.cases import access, caseload_views, intake_views, service, stages, team
 from intake.cases import notes as case_notes
-from intake.cases import overlaps as overlap
-from intake.cases.consent import summary as consent_summary
+from intake.cases.case_page import page_context, record_section
 from intake.cases.models import Case
-from intake.cases.rules import CaseError, ConflictError, NotPermitted, function_label, label_in
-from intake.cases.timeline import timeline
+from intake.cases.rules import CaseError, ConflictError, NotPermitted
 from intake.db import read_transaction, utcnow
-from intake.definitions import service as definitions
 from intake.deps import (
     CaseAdvancer,
     CaseViewer,
@@ -39,95 +37,11 @@ from intake.deps import (
     get_settings,
     visible_case,
 )
-from intake.filling.drafts import new_client_id
-from intake.security.permissions import Permission, has_permission
-from intake.workflow.schema import TEAM_FUNCTIONS
+from intake.security.permissions import Permission
 
 router = APIRouter()
 router.include_router(caseload_views.router)
 router.include_router(intake_views.router)
-
-
-def _stage_forms(db: Session, case: Case, keys: Sequence[str]) -> list[dict[str, Any]]:
-    submitted = service.latest_submissions(db=db, case=case)
-    forms = []
-    for key in keys:
-        version = definitions.latest(db=db, kind="form", key=key)
-        form = definitions.compiled_form(version) if version else None
-        title = label_in(form.title, form.languages) if form else key
-        # A client id made with the page: a double tap on "Fill in" opens one filling.
-        forms.append(
-            {
-                "key": key,
-                "title": title,
-                "submitted": submitted.get(key),
-                "client_id": new_client_id(),
-            }
-        )
-    return forms
-
-
-def _tracks(db: Session, user: User, case: Case) -> list[dict[str, Any]]:
-    tracks: list[dict[str, Any]] = []
-    if not has_permission(user, Permission.CASES_ADVANCE) or case.closed_at is not None:
-        return tracks
-    for _version, wf in definitions.current_workflows(db=db):
-        if wf.id != case.track:
-            stages = [
-                (name, label_in(s.label, wf.languages))
-                for name, s in wf.states.items()
-                if not s.final
-            ]
-            tracks.append(
-                {"id": wf.id, "title": label_in(wf.title, wf.languages), "stages": stages}
-            )
-    return tracks
-
-
-def _context(request: Request, db: Session, user: User, case: Case) -> dict[str, Any]:
-    settings = get_settings(request)
-    now = utcnow()
-    workflow = service.workflow_of(db=db, case=case)
-    state = workflow.states[case.state]
-    days = rules.days_in_stage(entered_at=case.state_entered_at, now=now)
-    actions = stages.actions_for(db=db, case=case, user=user, today=now.date())
-    need_to_know = case_notes.may_read_sensitive(db=db, user=user, case=case)
-    is_open = case.closed_at is None
-    return {
-        "case": case,
-        "track_title": label_in(workflow.title, workflow.languages),
-        "stage_label": label_in(state.label, workflow.languages),
-        "days_in_stage": days,
-        "sla_days": state.sla_days,
-        "overdue": rules.is_overdue(
-            entered_at=case.state_entered_at, sla_days=state.sla_days, closed=not is_open, now=now
-        ),
-        "stage_forms": _stage_forms(db, case, state.forms),
-        "can_fill": has_permission(user, Permission.CASES_CREATE) and is_open,
-        "actions": [
-            {
-                "trigger": a.action.trigger,
-                "label": label_in(a.action.label, workflow.languages),
-                "requires_reason": a.action.requires_reason,
-                "ready": a.action.ready,
-                "reasons": a.reasons,
-            }
-            for a in actions
-        ],
-        "team": team.active_team(db=db, case=case),
-        "can_assign": has_permission(user, Permission.TEAM_ASSIGN) and is_open,
-        "candidates": team.team_candidates(db=db, case=case),
-        "functions": sorted(TEAM_FUNCTIONS),
-        "function_label": function_label,
-        "tracks": _tracks(db, user, case),
-        "overlaps": overlap.overlaps_of(db=db, case=case, asker=user),
-        "consent": consent_summary(db=db, case=case),
-        "consent_client_id": new_client_id(),
-        "need_to_know": need_to_know,
-        "can_note": need_to_know and is_open,
-        "filled": answers.filled_forms(db=db, settings=settings, case=case, sensitive=need_to_know),
-        "timeline": timeline(db=db, settings=settings, case=case, with_notes=need_to_know),
-    }
 
 
 def _page(
@@ -140,7 +54,10 @@ def _page(
     status_code: int = 200,
     **extra: Any,
 ) -> Response:
-    context = {**_context(request, db, user, case), "errors": list(errors), **extra}
+    context = page_context(
+        db=db, settings=get_settings(request), case=case, user=user, now=utcnow()
+    )
+    context.update(errors=list(errors), **extra)
     return web.render(request, "cases/case.html", context, status_code=status_code, block="case")
 
 
@@ -166,7 +83,12 @@ def refused_page(request: Request, error: CaseError) -> Response:
         if user is None:
             raise access.CaseNotFound
         case = access.get_visible_case(db=db, user=user, case_id=request.path_params["case_id"])
-        return _page(request, db, user, case, errors=reasons, status_code=status)
+        response = _page(request, db, user, case, errors=reasons, status_code=status)
+    if web.is_htmx(request):
+        # The reasons show at the top of the case, whichever section the form targeted.
+        response.headers["HX-Retarget"] = "#case"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 @router.get("/cases/{case_id}")
@@ -258,4 +180,10 @@ def add_note(
 ) -> Response:
     # Seeing the case is not enough to write on it: notes.add_note asks need to know.
     case_notes.add_note(db=db, settings=settings, actor=user, case=case, text=text)
-    return _done(request, db, user, case, "case.note_added")
+    if not web.is_htmx(request):
+        return _done(request, db, user, case, "case.note_added")
+    # A note changes only the notes and the timeline: htmx swaps just that block.
+    case = find_case(db=db, user=user, case_id=case.id, action="case.note_added", refresh=True)
+    record = record_section(db=db, settings=settings, case=case, user=user)
+    context = {"case": case, **{f.name: getattr(record, f.name) for f in fields(record)}}
+    return web.render(request, "cases/case.html", context, block="record")

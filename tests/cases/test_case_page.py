@@ -257,3 +257,27 @@ def test_team_assignment_from_the_page(
     assert kinds == ["created", "team_assigned", "team_removed"]
     again = client.post(remove["action"], data={"csrf_token": token})
     assert again.status_code == 422
+
+
+def test_htmx_note_swaps_only_the_notes_and_timeline(
+    db: Session, client: TestClient, worker: User, supervisor: User
+) -> None:
+    case = open_case(db, worker)
+    login(client, supervisor.username)
+    token = page_token(client, f"/cases/{case.id}")
+    added = client.post(
+        f"/cases/{case.id}/notes",
+        data={"csrf_token": token, "text": "met at the shelter"},
+        headers=HTMX,
+    )
+    assert added.status_code == 200
+    block = _soup(added.text)
+    assert block.find(id="case-record") is not None and block.find(id="case") is None
+    assert "met at the shelter" in _texts(block, ".timeline .note")
+    refused = client.post(
+        f"/cases/{case.id}/notes", data={"csrf_token": token, "text": "  "}, headers=HTMX
+    )
+    # A refusal shows its reason at the top of the whole case, not inside the block.
+    assert refused.status_code == 422
+    assert refused.headers["HX-Retarget"] == "#case"
+    assert _soup(refused.text).find(id="case") is not None
