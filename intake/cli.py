@@ -33,12 +33,18 @@ def proxy_options(settings: Settings) -> dict[str, object]:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from intake import serving
+
+    # Reading the settings makes the development secret key and data key under var/,
+    # once, here: workers started together would each write their own otherwise.
+    settings = get_settings()
     uvicorn.run(
         "intake.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        **proxy_options(get_settings()),  # type: ignore[arg-type]
+        workers=args.workers or serving.default_workers(settings),
+        **proxy_options(settings),  # type: ignore[arg-type]
     )
     return 0
 
@@ -255,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the web application")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="server processes (default: 1 for SQLite, one per core for PostgreSQL)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(
