@@ -21,6 +21,7 @@ from intake.accounts import mfa_views
 from intake.accounts import views as account_views
 from intake.accounts.reauth import ReauthRequired
 from intake.admin import views as admin_views
+from intake.audit_trail import views as audit_trail_views
 from intake.cases import dashboard_views
 from intake.cases import views as case_views
 from intake.cases.access import CaseNotFound
@@ -131,7 +132,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReauthRequired)
     async def reauth_required(request: Request, exc: ReauthRequired) -> Response:
         # Back to the page the action was started from (a GET is simply repeated).
-        path = request.url.path if request.method == "GET" else _referer_path(request)
+        path = str(request.url.path) + ("?" + request.url.query if request.url.query else "")
+        path = path if request.method == "GET" else _referer_path(request)
         target = "/account/reauth?" + urlencode({"next": mfa_views.safe_next(path)})
         if web.is_htmx(request):
             return Response(status_code=403, headers={"HX-Redirect": target})
@@ -227,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(dashboard_views.router)
     app.include_router(referral_views.router)
     app.include_router(retention_views.router)
+    app.include_router(audit_trail_views.router)
     _install_error_handlers(app)
     app.add_middleware(WriteDiscipline, max_in_flight=settings.max_requests_in_flight)
     app.add_middleware(CatchAll)
