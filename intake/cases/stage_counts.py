@@ -46,15 +46,17 @@ class CaseStageCount(Base):
     cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# The open cases of an organisation oldest in their stage first, with what the overdue
-# rule reads: the dashboard's overdue list stops after its first rows instead of
-# sorting every open case, and its overdue count reads this index alone.
+# An organisation's cases oldest in their stage first, with what the overdue rule
+# reads: the dashboard's overdue list stops after its first rows instead of sorting
+# every open case, and its overdue count reads this index alone. closed_at is not
+# second: SQLite would then prefer this index for the case lists (organisation and
+# open) and sort them, instead of reading ix_cases_org_activity in order.
 Index(
     "ix_cases_org_open_stage_age",
     Case.organisation_id,
-    Case.closed_at,
     Case.state_entered_at,
     Case.id,
+    Case.closed_at,
     Case.workflow_version_id,
     Case.track,
     Case.state,

@@ -44,9 +44,9 @@ def upgrade() -> None:
         "cases",
         [
             "organisation_id",
-            "closed_at",
             "state_entered_at",
             "id",
+            "closed_at",
             "workflow_version_id",
             "track",
             "state",
