@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import threading
@@ -72,7 +73,8 @@ def installation(kind: str, phones: int) -> Iterator[tuple[str, dict[str, str]]]
             with make_session_factory(engine)() as db, _seed.one_hash_for_the_bench_password():
                 for n in range(phones):
                     _make_phone_user(db, n)
-            print(f"\n## {kind}: {_seed.versions(engine)}")
+            load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            print(f"\n## {kind}: {_seed.versions(engine)}; load average before: {load}")
             engine.dispose()
             env = {
                 **_seed.environment_for(settings),
@@ -121,9 +123,18 @@ def _table(timings: Timings, wall: float, cpu: float, peak: float) -> dict[str, 
     return {"rate": rate, "cpu_ms": per, "errors": timings.errors}
 
 
-def app_load(base: str, pid: int, phones: list[Phone], seconds: float) -> dict[str, float]:
-    """Every phone doing whole intakes until the time is up."""
+def app_load(
+    base: str, pid: int, phones: list[Phone], seconds: float, profile: str = ""
+) -> dict[str, float]:
+    """Every phone doing whole intakes until the time is up (sampled by py-spy if asked)."""
     timings = Timings()
+    spy = None
+    if profile:
+        spy = subprocess.Popen(
+            ["py-spy", "record", "--pid", str(pid), "--rate", "200", "--nonblocking", "--gil",
+             "--format", "raw", "--duration", str(int(seconds)), "--output", profile],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
     for phone in phones:
         phone.timings = timings
     cpu, started = cpu_seconds(pid), time.monotonic()
@@ -131,6 +142,8 @@ def app_load(base: str, pid: int, phones: list[Phone], seconds: float) -> dict[s
         until = started + seconds
         intakes = sum(pool.map(lambda p: p.loop(until, lambda: False), phones))
     wall, used = time.monotonic() - started, cpu_seconds(pid) - cpu
+    if spy is not None:
+        spy.wait(60)
     print(f"\n### the application: {len(phones)} phones, whole intakes for {seconds:.0f} s\n")
     print(f"{intakes} intakes completed\n")
     figures = _table(timings, wall, used, memory.peak)
@@ -148,7 +161,20 @@ def app_burst(pid: int, phones: list[Phone]) -> dict[str, float]:
     for phone in phones:
         phone.timings = Timings()  # the filling before the burst is not counted
     with ThreadPoolExecutor(max_workers=len(phones)) as pool:
-        ready = list(pool.map(lambda p: p.until_final_review(), phones))
+        ready, failed = [], Timings()
+
+        def prepared(phone: Phone) -> tuple[str, dict[str, str]] | None:
+            try:
+                return phone.until_final_review()
+            except (Failed, httpx.HTTPError) as exc:
+                failed.failures.append(str(exc)[:80])
+                return None
+
+        states = list(pool.map(prepared, phones))
+        phones = [p for p, s in zip(phones, states, strict=True) if s is not None]
+        ready = [s for s in states if s is not None]
+        if failed.failures:
+            print(f"\n{len(failed.failures)} phones failed before the burst: {failed.failures}")
         for phone in phones:
             phone.timings = timings
         barrier = threading.Barrier(len(phones) + 1)
@@ -319,7 +345,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
             command += ["--workers", str(args.workers)]
         with server(command, env, "/healthz") as (base, pid):
             phones = _sign_in_all(base, args.phones, Timings())
-            app = app_load(base, pid, phones, args.seconds)
+            app = app_load(base, pid, phones, args.seconds, args.profile)
             if args.burst:
                 app.update({"burst": app_burst(pid, phones)["burst"]})
             for count in args.opens:
@@ -353,6 +379,7 @@ def main() -> int:
     parser.add_argument("--slow-upload", type=float, default=0, metavar="SECONDS")
     parser.add_argument("--failed-sign-ins", type=int, default=0, metavar="N")
     parser.add_argument("--opens", default="", help="simultaneous page opens, e.g. 60,120")
+    parser.add_argument("--profile", default="", help="py-spy's collapsed stacks to this file")
     parser.add_argument("--full", action="store_true", help="every mode, 60 s, both databases")
     args = parser.parse_args()
     if args.full:
