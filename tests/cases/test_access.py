@@ -182,8 +182,16 @@ def test_another_organisations_case_looks_like_a_made_up_id(
     assert world.cases["other"].reference not in foreign.text
     # Each probe is in the audit trail; a malformed id is not copied into it.
     probes = db.execute(
-        select(AuditEvent.object_id)
+        select(AuditEvent.object_id, AuditEvent.actor_id, AuditEvent.action)
         .where(AuditEvent.detail == "not_found", AuditEvent.outcome == "refused")
         .order_by(AuditEvent.id)
-    ).scalars()
-    assert list(probes) == [world.cases["other"].id, made_up.request.url.path[7:], ""]
+    ).all()
+    assert [p.object_id for p in probes] == [
+        world.cases["other"].id,
+        made_up.request.url.path[7:],
+        "",
+    ]
+    # The trail names who probed, and for what.
+    assert {(p.actor_id, p.action) for p in probes} == {
+        (world.users["supervisor"].id, "case.viewed")
+    }

@@ -21,7 +21,7 @@ from tests.conftest import login
 
 from .flow import CONSENT_GIVEN, MEETING, SITUATION, WOMAN, fill_pages, give_consent, review
 from .flow import submit as submit_page
-from .helpers import open_case, reload
+from .helpers import open_case, reload, submit
 
 
 def _overdue_ids(db: Session, user: User, now: dt.datetime) -> set[str]:
@@ -130,3 +130,21 @@ def test_a_review_digest_of_any_text_is_a_changed_review_not_an_error(
     assert forms.same_digest("abc", "abc") and not forms.same_digest("abc", "ab\u00e9")
     db.expire_all()
     assert db.execute(select(Case)).scalars().all() == []
+
+
+def test_the_sentences_a_person_reads_when_refused() -> None:
+    assert str(rules.NotPermitted()) == "Your role may not do this"
+    assert rules.team_need("social_worker") == "Needs a social worker on the team"
+    assert rules.team_need(None) == "Needs another member on the team"
+    assert rules.team_need("juggler") == "Needs another member on the team"
+
+
+def test_a_workflow_reads_only_the_plain_answers_that_were_given(db: Session, worker: User) -> None:
+    case = open_case(db, worker)
+    answers = {"age": 16, "accompanying_children": None, "family_name": "sealed", "stray": 1}
+    submission = submit(db, case, "first_contact", worker, answers)
+    # Sensitive answers, unanswered questions and names the form does not have stay out.
+    assert rules.readable_answers(db=db, submission=submission) == {"first_contact.age": 16}
+    submission.answers = ["not", "a", "mapping"]
+    assert rules.readable_answers(db=db, submission=submission) == {}
+    db.rollback()

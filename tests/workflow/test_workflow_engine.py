@@ -147,3 +147,46 @@ def test_the_shared_machine_serves_many_threads_at_once(standard: Workflow) -> N
     with ThreadPoolExecutor(max_workers=8) as pool:
         outcomes = list(pool.map(one, range(2000)))
     assert outcomes == ["guard_failed", "temporary_housing"] * 1000
+
+
+@pytest.mark.parametrize(
+    ("state", "trigger", "code", "details"),
+    [
+        ("urgent_assistance", "no_such_step", "unknown_trigger", {"trigger": "no_such_step"}),
+        ("nowhere", "close", "unknown_state", {"state": "nowhere"}),
+        (
+            "closed",
+            "move_to_housing",
+            "not_allowed_from_state",
+            {"trigger": "move_to_housing", "state": "closed"},
+        ),
+        ("urgent_assistance", "close", "reason_required", {"trigger": "close"}),
+    ],
+)
+def test_a_refusal_says_what_was_asked(
+    standard: Workflow, state: str, trigger: str, code: str, details: dict[str, str]
+) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        fire(workflow=standard, facts=facts(state), role="supervisor", trigger=trigger, reason=None)
+    assert (refused.value.code, refused.value.details) == (code, details)
+    assert str(refused.value) == f"{code}: {details}"
+
+
+def test_a_failed_guard_names_every_blocker(standard: Workflow) -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        fire(
+            workflow=standard,
+            facts=facts("urgent_assistance", forms={"consent"}),
+            role="supervisor",
+            trigger="move_to_housing",
+            reason=None,
+        )
+    assert refused.value.code == "guard_failed"
+    assert refused.value.details == {
+        "trigger": "move_to_housing",
+        "blockers": [
+            Blocker("missing_form", "first_contact"),
+            Blocker("missing_form", "urgent_needs"),
+            Blocker("missing_team", "social_worker"),
+        ],
+    }
