@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
+from intake.audit.models import AuditEvent
 from intake.cases import caseload, rules
 from intake.cases import service as cases
 from intake.cases.intake import INTAKE_FORM
@@ -17,6 +18,7 @@ from intake.cases.models import Case, Intake
 from intake.db import utcnow
 from intake.filling import service as forms
 from intake.filling.models import Submission
+from intake.i18n import set_locale
 from tests.conftest import login
 
 from .flow import CONSENT_GIVEN, MEETING, SITUATION, WOMAN, fill_pages, give_consent, review
@@ -148,3 +150,57 @@ def test_a_workflow_reads_only_the_plain_answers_that_were_given(db: Session, wo
     submission.answers = ["not", "a", "mapping"]
     assert rules.readable_answers(db=db, submission=submission) == {}
     db.rollback()
+
+
+def test_a_stage_without_a_limit_is_never_overdue(db: Session, worker: User) -> None:
+    limited, unlimited = open_case(db, worker), open_case(db, worker)
+    workflow = cases.workflow_of(db=db, case=limited)
+    open_states = [(n, s) for n, s in workflow.states.items() if not s.final]
+    name = next(n for n, s in open_states if s.sla_days)
+    free = next(n for n, s in open_states if not s.sla_days)
+    now = utcnow()
+    long_ago = now - dt.timedelta(days=400)
+    limited.state, limited.state_entered_at = name, long_ago
+    unlimited.state, unlimited.state_entered_at = free, long_ago
+    db.commit()
+    assert _overdue_ids(db, worker, now) == {limited.id}
+    assert rules.days_in_stage(entered_at=now, now=now) == 0
+
+
+def test_activity_on_one_case_touches_that_case_only(db: Session, worker: User) -> None:
+    touched, other = open_case(db, worker), open_case(db, worker)
+    before = utcnow() - dt.timedelta(days=2)
+    touched.last_activity_at = other.last_activity_at = before
+    db.commit()
+    rules.touch_case(db=db, case_id=touched.id, at=before - dt.timedelta(days=1))
+    db.commit()
+    assert reload(db, touched).last_activity_at == before  # never moved back
+    now = utcnow()
+    rules.touch_case(db=db, case_id=touched.id, at=now)
+    db.commit()
+    assert (reload(db, touched).last_activity_at, reload(db, other).last_activity_at) == (
+        now,
+        before,
+    )
+
+
+def test_a_refusal_is_audited_with_who_what_and_why(db: Session, worker: User) -> None:
+    case = open_case(db, worker)
+    rules.refuse(db=db, actor_id=worker.id, case_id=case.id, action="case.note_added", code="x")
+    row = db.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
+    assert (row.actor_id, row.action, row.object_type, row.object_id) == (
+        worker.id,
+        "case.note_added",
+        "case",
+        case.id,
+    )
+    assert (row.outcome, row.detail) == ("refused", "x")
+
+
+def test_labels_and_languages_follow_the_reader() -> None:
+    assert rules.function_label("social_worker") == "Social worker"
+    assert rules.function_label("juggler") == "juggler"
+    set_locale("lt")
+    assert rules.reader_language(["en", "lt"]) == "lt"
+    set_locale("ru")
+    assert rules.reader_language(["en", "lt"]) == "en"
