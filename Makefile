@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install catalogs messages lint types pytest db demo bench clean
+.PHONY: run test install catalogs messages lint types i18n pytest db demo bench clean
 
 run: install catalogs
 	$(BIN)/intake db upgrade
@@ -12,7 +12,7 @@ run: install catalogs
 	$(BIN)/intake definitions sync
 	$(BIN)/intake serve --host 127.0.0.1 --port 8000
 
-test: install catalogs lint types pytest
+test: install catalogs lint types i18n pytest
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
@@ -30,7 +30,7 @@ catalogs: install
 
 # Refresh the template and the catalogs after changing any translatable text.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --no-location --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.* __pycache__' --sort-by-file --no-location --omit-header -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching --ignore-obsolete
 
 lint:
@@ -42,6 +42,10 @@ types:
 
 pytest:
 	$(BIN)/python -m pytest
+
+# Every shipped locale has every interface message, form text and track text.
+i18n: install
+	$(BIN)/intake i18n report
 
 bench: install catalogs
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

@@ -31,7 +31,16 @@ def proxy_options(settings: Settings) -> dict[str, object]:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     import uvicorn
+
+    from intake import i18n
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(name)s: %(message)s")
+    # Loads every catalog (the .po when no current .mo exists), logs the locales
+    # served, and refuses an incomplete one in production.
+    i18n.check_catalogs(production=get_settings().mode == "production")
 
     from intake import serving
 
@@ -175,6 +184,58 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from intake import backup
+
+    try:
+        report = backup.backup(database_url=get_settings().database_url, target=Path(args.file))
+    except backup.BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up {report.rows} rows in {report.tables} tables; "
+        f"audit chain intact ({report.audit_events} events). "
+        "Keep the data keys apart from this file: it is useless without them."
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from intake import backup
+
+    try:
+        report = backup.restore(
+            database_url=get_settings().database_url, source=Path(args.file), force=args.force
+        )
+    except backup.BackupError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"restored {report.rows} rows in {report.tables} tables; "
+        f"audit chain intact ({report.audit_events} events)"
+    )
+    return 0
+
+
+def cmd_users_reset_mfa(args: argparse.Namespace) -> int:
+    from intake.accounts import mfa
+    from intake.accounts import service as accounts
+
+    with _session() as db:
+        user = accounts.find_user_by_name(db=db, username=args.username)
+        if user is None:
+            print("no such user", file=sys.stderr)
+            return 1
+        # The operator acts for the installation: recorded with no actor.
+        mfa.reset(db=db, actor=None, user=user)
+    print(f"second factor of {args.username} reset; they set up a new one at next sign-in")
+    return 0
+
+
 def cmd_definitions_sync(args: argparse.Namespace) -> int:
     from intake.definitions import service as definitions
     from intake.yaml_source import DefinitionProblems
@@ -313,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("name")
     reset.set_defaults(handler=cmd_users_reset)
 
+    reset_mfa = users.add_parser(
+        "reset-mfa", help="clear a user's second factor (a lost phone); they enrol again"
+    )
+    reset_mfa.add_argument("username")
+    reset_mfa.set_defaults(handler=cmd_users_reset_mfa)
     sessions = sub.add_parser("sessions", help="sessions").add_subparsers(
         dest="sessions_command", required=True
     )
@@ -364,10 +430,35 @@ def build_parser() -> argparse.ArgumentParser:
     from intake.retention.cli import register as register_retention
 
     register_retention(sub)
+
+    backup_cmd = sub.add_parser("backup", help="copy the SQLite database (online, consistent)")
+    backup_cmd.add_argument("file")
+    backup_cmd.set_defaults(handler=cmd_backup)
+    restore_cmd = sub.add_parser("restore", help="replace the database with a checked backup")
+    restore_cmd.add_argument("file")
+    restore_cmd.add_argument("--force", action="store_true", help="overwrite a non-empty database")
+    restore_cmd.set_defaults(handler=cmd_restore)
+
+    i18n_commands = sub.add_parser("i18n", help="translations").add_subparsers(
+        dest="i18n_command", required=True
+    )
+    i18n_commands.add_parser(
+        "report", help="share of interface, form and track texts translated, per locale"
+    ).set_defaults(handler=cmd_i18n_report)
     return parser
 
 
+def cmd_i18n_report(args: argparse.Namespace) -> int:
+    from intake.i18n_report import report_command
+
+    return report_command(sys.stdout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from intake import i18n
+
+    # Problems printed by the command follow the environment's language (LANGUAGE, LC_ALL, LANG).
+    i18n.set_locale(i18n.environment_locale())
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     return handler(args)

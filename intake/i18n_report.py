@@ -137,3 +137,9 @@ def report_command(
     rows = coverage(locales_dir=locales_dir, forms_dir=forms_dir, workflows_dir=workflows_dir)
     print_report(rows, out)
     return 0 if all(row.complete for row in rows) else 1
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(report_command(sys.stdout))
