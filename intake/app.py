@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -215,6 +216,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     passwords.limit_checks_at_once(settings.password_checks_at_once)
+    app.state.password_slots = asyncio.Semaphore(
+        passwords.checks_at_once(settings.password_checks_at_once)
+    )
     app.state.engine = make_engine(
         settings.database_url,
         write_wait_seconds=settings.write_wait_seconds,

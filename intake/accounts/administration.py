@@ -222,12 +222,14 @@ def pending_handovers(*, db: Session, supervisor: User) -> list[User]:
 
 def hand_over(*, db: Session, supervisor: User, user_id: str) -> tuple[User, str]:
     """Make the one-time password of a waiting colleague, for the supervisor to hand over."""
+    # Hashed before the first statement: argon2 never runs inside a write transaction.
+    secret = service.generate_one_time_secret()
+    password_hash = passwords.hash_password(secret)
     waiting = {u.id: u for u in pending_handovers(db=db, supervisor=supervisor)}
     user = waiting.get(user_id[:32])
     if user is None:
         raise NotManaged
-    secret = service.generate_one_time_secret()
-    user.password_hash = passwords.hash_password(secret)
+    user.password_hash = password_hash
     user.must_change_password = True
     user.handover_pending = False
     sessions.end_all_sessions(db=db, user_id=user.id)

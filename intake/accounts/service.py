@@ -90,8 +90,6 @@ def create_user(
         )
     if role not in {r.value for r in Role}:
         raise AccountError(_("Choose a role."))
-    if db.execute(select(func.count()).select_from(User).where(User.username == name)).scalar_one():
-        raise AccountError(_("That username is taken."))
     one_time = None
     if password is None:
         one_time = generate_one_time_secret()
@@ -100,6 +98,10 @@ def create_user(
         problems = passwords.policy_problems(password, username=name)
         if problems:
             raise AccountError(" ".join(problems))
+    # Hashed before the first statement: argon2 never runs inside a write transaction.
+    password_hash = passwords.hash_password(password)
+    if db.execute(select(func.count()).select_from(User).where(User.username == name)).scalar_one():
+        raise AccountError(_("That username is taken."))
     # A random password nobody is told: unusable until the hand-over.
     withheld = hand_over and one_time is not None
     user = User(
@@ -107,7 +109,7 @@ def create_user(
         display_name=display_name.strip()[:200] or name,
         role=role,
         organisation_id=organisation.id,
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         must_change_password=one_time is not None,
         handover_pending=withheld,
         locale=locale,

@@ -13,7 +13,7 @@ from intake.accounts.models import Role, User
 from intake.deps import DbSession, OwnAccount, PasswordOwner, SettingsDep, UserAdmin, get_settings
 from intake.i18n import gettext as _
 from intake.middleware import LANGUAGE_COOKIE, client_address
-from intake.security import sessions
+from intake.security import passwords, sessions
 from intake.security.permissions import Public
 
 router = APIRouter()
@@ -45,7 +45,9 @@ def _delete_session_cookie(request: Request, response: Response) -> None:
 
 
 @router.get("/healthz", dependencies=[Public])
-def healthz() -> PlainTextResponse:
+async def healthz() -> PlainTextResponse:
+    # Async, with async dependencies: it needs no worker thread, so it answers even
+    # when every thread is busy.
     return PlainTextResponse("ok")
 
 
@@ -63,7 +65,7 @@ def login_page(request: Request, db: DbSession, settings: SettingsDep) -> Respon
     return response
 
 
-@router.post("/login", dependencies=[Public])
+@router.post("/login", dependencies=[Public, passwords.PasswordCheckSlot])
 def login(
     request: Request,
     db: DbSession,

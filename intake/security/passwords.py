@@ -8,16 +8,18 @@ thread pool), never on the event loop, and never inside a database transaction
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
 
 from intake.db import ServerBusy
 from intake.i18n import gettext as _
@@ -34,13 +36,40 @@ _DUMMY_HASH = HASHER.hash("dummy password that no account has")
 # burst of sign-ins costs bounded memory and leaves cores for everyone else. The
 # others wait up to _SLOT_WAIT_SECONDS, then are answered 503 (ServerBusy).
 _SLOT_WAIT_SECONDS = 10.0
+# Sign-ins queue on the event loop (no thread held) for longer: 40 at once on 2 cores
+# take about 4 s to check, and an attack should slow sign-ins, not refuse them.
+_QUEUE_SECONDS = 30.0
 _slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+
+
+def checks_at_once(count: int) -> int:
+    """How many password checks may run at once for a setting (0: one per core)."""
+    return count or max(1, os.cpu_count() or 1)
 
 
 def limit_checks_at_once(count: int) -> None:
     """Set how many password checks may run at once (0: one per core)."""
     global _slots
-    _slots = threading.BoundedSemaphore(count or max(1, os.cpu_count() or 1))
+    _slots = threading.BoundedSemaphore(checks_at_once(count))
+
+
+async def wait_for_check_slot(request: Request) -> AsyncIterator[None]:
+    """A route dependency: a sign-in waits for its password-check slot on the event loop,
+    before it takes a worker thread, so forty failing sign-ins hold no thread that a
+    health check or a colleague's save needs. Busy past the bound: 503 (ServerBusy)."""
+    slots: asyncio.Semaphore = request.app.state.password_slots
+    try:
+        await asyncio.wait_for(slots.acquire(), timeout=_QUEUE_SECONDS)
+    except TimeoutError:
+        raise ServerBusy from None
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+# Released as soon as the route returns, before the response is sent.
+PasswordCheckSlot = Depends(wait_for_check_slot, scope="function")
 
 
 @contextmanager

@@ -157,7 +157,7 @@ def require(
     return dependency
 
 
-def public() -> None:
+async def public() -> None:
     """Marks a route that anyone may open (sign-in, health check)."""
 
 
