@@ -195,3 +195,13 @@ def test_another_organisations_case_looks_like_a_made_up_id(
     assert {(p.actor_id, p.action) for p in probes} == {
         (world.users["supervisor"].id, "case.viewed")
     }
+
+
+def test_being_on_one_team_opens_that_case_only(db: Session, world: World) -> None:
+    # The team worker is on the team of the owner's case; another case of the
+    # same organisation, owned by someone else, stays out of sight.
+    elsewhere = open_case(db, world.users["other_worker"])
+    seen = set(db.execute(visible_cases(user=world.users["team_worker"])).scalars())
+    assert seen == {world.cases["own"]}
+    with pytest.raises(CaseNotFound):
+        get_visible_case(db=db, user=world.users["team_worker"], case_id=elsewhere.id)

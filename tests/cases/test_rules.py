@@ -23,7 +23,7 @@ from tests.conftest import login
 
 from .flow import CONSENT_GIVEN, MEETING, SITUATION, WOMAN, fill_pages, give_consent, review
 from .flow import submit as submit_page
-from .helpers import open_case, reload, submit
+from .helpers import history_of, open_case, reload, submit
 
 
 def _overdue_ids(db: Session, user: User, now: dt.datetime) -> set[str]:
@@ -204,3 +204,20 @@ def test_labels_and_languages_follow_the_reader() -> None:
     assert rules.reader_language(["en", "lt"]) == "lt"
     set_locale("ru")
     assert rules.reader_language(["en", "lt"]) == "en"
+
+
+def test_a_label_is_in_the_readers_language_else_the_definitions_first() -> None:
+    labels = {"lt": "Skubi pagalba", "en": "Urgent assistance"}
+    assert rules.label_in({}, ["en"]) == ""
+    set_locale("lt")
+    assert rules.label_in(labels, ["en", "lt"]) == "Skubi pagalba"
+    set_locale("ru")
+    assert rules.label_in(labels, ["en", "lt"]) == "Urgent assistance"
+    assert rules.label_in({"pl": "Pomoc"}, ["en"]) == "Pomoc"
+
+
+def test_a_history_row_names_the_role_and_the_workflow_version(db: Session, worker: User) -> None:
+    case = open_case(db, worker)
+    [created, *_] = history_of(db, case.id)
+    assert (created.actor_id, created.actor_role) == (worker.id, "outreach_worker")
+    assert created.workflow_version_id == case.workflow_version_id

@@ -99,7 +99,11 @@ def test_a_refused_fire_changes_nothing(standard: Workflow) -> None:
     result = fire(
         workflow=standard, facts=ready, role="supervisor", trigger="move_to_housing", reason=None
     )
-    assert (result.previous_state, result.new_state) == ("urgent_assistance", "temporary_housing")
+    assert (result.previous_state, result.new_state, result.trigger) == (
+        "urgent_assistance",
+        "temporary_housing",
+        "move_to_housing",
+    )
 
 
 def test_the_library_itself_refuses_a_guarded_move(standard: Workflow) -> None:
