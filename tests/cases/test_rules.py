@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
@@ -221,3 +222,32 @@ def test_a_history_row_names_the_role_and_the_workflow_version(db: Session, work
     [created, *_] = history_of(db, case.id)
     assert (created.actor_id, created.actor_role) == (worker.id, "outreach_worker")
     assert created.workflow_version_id == case.workflow_version_id
+
+
+def test_a_change_that_lost_a_race_is_refused_and_audited_only_when_asked(
+    db: Session, worker: User
+) -> None:
+    case = open_case(db, worker)
+    for audit_conflict in (False, True):
+        # Someone else's commit lands between reading the case and saving it.
+        db.execute(
+            update(Case)
+            .where(Case.id == case.id)
+            .values(row_version=Case.row_version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        case.last_activity_at = utcnow()
+        with pytest.raises(rules.ConflictError):
+            rules.record_case_event(
+                db=db, case=case, actor=worker, action="case.test", audit_conflict=audit_conflict
+            )
+        case = reload(db, case)
+    rows = db.execute(select(AuditEvent).where(AuditEvent.action == "case.test")).scalars().all()
+    assert [(r.outcome, r.detail, r.object_type, r.object_id) for r in rows] == [
+        ("refused", "conflict", "case", case.id)
+    ]
+    rules.record_case_event(db=db, case=case, actor=worker, action="case.test", detail="ok")
+    saved = db.execute(
+        select(AuditEvent).where(AuditEvent.action == "case.test", AuditEvent.detail == "ok")
+    ).scalar_one()
+    assert (saved.object_type, saved.object_id, saved.actor_id) == ("case", case.id, worker.id)
