@@ -30,6 +30,11 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
+def _text(value: str, limit: int) -> str:
+    # No name or reference holds a control character, and PostgreSQL text cannot hold NUL.
+    return "".join(c for c in value[:limit] if c.isprintable())
+
+
 def _filters(
     who: str = "",
     kind: str = "",
@@ -39,11 +44,11 @@ def _filters(
     before: str = "",
 ) -> service.Filters:
     return service.Filters(
-        who=who[:64],
+        who=_text(who, 64),
         kind=kind if kind in service.KINDS else "",
         since=_date(since),
         until=_date(until),
-        case_reference=case[:16],
+        case_reference=_text(case, 16),
         before=int(before) if before.isdigit() and len(before) < 18 else None,
     )
 

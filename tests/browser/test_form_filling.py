@@ -98,4 +98,7 @@ def test_fill_the_intake_form_on_a_phone(phone, server) -> None:
     phone.wait_for_selector("text=Form submitted")
     assert len(sent) == 1, sent
     assert _submissions(_database(server), client_id) == 1
-    assert errors == [], errors  # includes CSP violations
+    # The wrong age is answered 422 (one htmx error convention: 409 and 422 are swapped
+    # in place); the browser reports that status, and nothing else may appear (CSP).
+    refused = ("status of 422", "Error Code 422")
+    assert [e for e in errors if not any(r in e for r in refused)] == [], errors
