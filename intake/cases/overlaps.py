@@ -107,16 +107,8 @@ def find_open_matches(
 
     The audit row is written in the caller's transaction (committed with its action).
     """
-    matches = _open_matches(db=db, fingerprints=fingerprints, exclude_case_id=None)
-    shown, withheld = _visible(db, matches, asker.organisation)
-    _audit_lookup(
-        db,
-        asker=asker,
-        object_type="intake",
-        object_id=intake_id,
-        shown=len(shown),
-        withheld=withheld,
-    )
+    shown, withheld = _search(db, fingerprints, asker)
+    _audit_intake_lookup(db, asker=asker, intake_id=intake_id, shown=shown, withheld=withheld)
     return shown
 
 
@@ -126,18 +118,28 @@ def review_lookup(
     """find_open_matches for a page that only reads: the search takes no write lock, then
     its audit row is written in a short write transaction of its own."""
     with read_transaction(db):
-        matches = _open_matches(db=db, fingerprints=fingerprints, exclude_case_id=None)
-        shown, withheld = _visible(db, matches, asker.organisation)
+        shown, withheld = _search(db, fingerprints, asker)
     with write_transaction(db):
-        _audit_lookup(
-            db,
-            asker=asker,
-            object_type="intake",
-            object_id=intake_id,
-            shown=len(shown),
-            withheld=withheld,
-        )
+        _audit_intake_lookup(db, asker=asker, intake_id=intake_id, shown=shown, withheld=withheld)
     return shown
+
+
+def _search(db: Session, fingerprints: Collection[str], asker: User) -> tuple[list[Overlap], int]:
+    matches = _open_matches(db=db, fingerprints=fingerprints, exclude_case_id=None)
+    return _visible(db, matches, asker.organisation)
+
+
+def _audit_intake_lookup(
+    db: Session, *, asker: User, intake_id: str, shown: list[Overlap], withheld: int
+) -> None:
+    _audit_lookup(
+        db,
+        asker=asker,
+        object_type="intake",
+        object_id=intake_id,
+        shown=len(shown),
+        withheld=withheld,
+    )
 
 
 def record_case(
