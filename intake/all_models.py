@@ -2,6 +2,7 @@
 
 from intake.accounts import mfa_models
 from intake.accounts import models as accounts_models
+from intake.accounts import token_models
 from intake.audit import models as audit_models
 from intake.cases import models as cases_models
 from intake.definitions import models as definitions_models
@@ -22,4 +23,5 @@ __all__ = [
     "referrals_models",
     "retention_models",
     "security_models",
+    "token_models",
 ]
