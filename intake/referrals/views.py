@@ -1,6 +1,7 @@
 """Referral pages: refer from a case, the incoming list, one referral, answer, close.
 
-Routes parse, call intake.referrals.service and render. A case or a referral the user
+Routes parse, call one function of intake.referrals (making, answering, queries, sharing)
+and render. A case or a referral the user
 may not see is a 404 like a made-up id, audited. A refused action shows its page again
 with the reason (422, or 409 when someone else answered first).
 """
@@ -21,8 +22,8 @@ from intake.cases.access import CaseNotFound, get_visible_case
 from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import DbSession, read_transaction, utcnow, write_transaction
-from intake.referrals import service
-from intake.referrals.service import ReferralError, ReferralNotFound
+from intake.referrals import answering, common, making, queries, sharing
+from intake.referrals.common import AlreadyAnswered, ReferralError, ReferralNotFound
 from intake.security.permissions import Permission, has_permission, require
 
 router = APIRouter()
@@ -57,10 +58,10 @@ def _case(db: Session, user: User, case_id: str, action: str) -> Case:
 def _referral(db: Session, user: User, referral_id: str, action: str) -> tuple[Any, str]:
     try:
         with read_transaction(db):
-            return service.get_visible_referral(db=db, user=user, referral_id=referral_id)
+            return common.get_visible_referral(db=db, user=user, referral_id=referral_id)
     except ReferralNotFound:
         shown = referral_id if len(referral_id) <= 32 and referral_id.isalnum() else ""
-        service.record_unseen(db=db, user=user, referral_id=shown, action=action)
+        common.record_unseen(db=db, user=user, referral_id=shown, action=action)
         raise HTTPException(status_code=404) from None
 
 
@@ -73,9 +74,9 @@ def _new_page(
     with read_transaction(db):
         context = {
             "case": case,
-            "services": [(s, service.service_label(s)) for s in service.SERVICES],
-            "organisations": service.recipient_organisations(db=db, case=case),
-            "forms": service.shareable_forms(db=db, case=case),
+            "services": [(s, common.service_label(s)) for s in common.SERVICES],
+            "organisations": making.recipient_organisations(db=db, case=case),
+            "forms": making.shareable_forms(db=db, case=case),
             "errors": errors,
         }
     return web.render(request, "referrals/new.html", context, status_code=status)
@@ -99,7 +100,7 @@ def make_referral(
 ) -> Response:
     case = _case(db, user, case_id, "referral.sent")
     try:
-        referral = service.make_referral(
+        referral = making.make_referral(
             db=db,
             settings=_settings(request),
             actor=user,
@@ -119,7 +120,7 @@ def make_referral(
 @router.get("/referrals/incoming")
 def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Response:
     with read_transaction(db):
-        rows = service.incoming(
+        rows = queries.incoming(
             db=db, user=user, answer_days=_settings(request).referral_answer_days
         )
     return web.render(request, "referrals/incoming.html", _labels({"referrals": rows}))
@@ -128,9 +129,9 @@ def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Respons
 def _labels(context: dict[str, Any]) -> dict[str, Any]:
     return {
         **context,
-        "service_label": service.service_label,
-        "status_label": service.status_label,
-        "outcome_label": service.outcome_label,
+        "service_label": common.service_label,
+        "status_label": common.status_label,
+        "outcome_label": common.outcome_label,
     }
 
 
@@ -144,29 +145,29 @@ def _detail(
 ) -> Response:
     settings = _settings(request)
     with read_transaction(db):
-        referral, side = service.get_visible_referral(db=db, user=user, referral_id=referral_id)
+        referral, side = common.get_visible_referral(db=db, user=user, referral_id=referral_id)
         now = utcnow()
         context = {
             "referral": referral,
             "side": side,
-            "overdue": service.is_overdue(
+            "overdue": common.is_overdue(
                 referral=referral, answer_days=settings.referral_answer_days, now=now
             ),
-            "history": service.history(db=db, settings=settings, referral=referral),
+            "history": queries.history(db=db, settings=settings, referral=referral),
             "assignees": (
-                service.assignees(db=db, organisation_id=user.organisation_id)
+                answering.assignees(db=db, organisation_id=user.organisation_id)
                 if side == "receiver"
                 else []
             ),
             "may_answer": side == "receiver"
-            and referral.status == service.SENT
+            and referral.status == common.SENT
             and has_permission(user, Permission.REFERRALS_ANSWER),
-            "may_close": referral.status in service.closable_by(side),
+            "may_close": referral.status in answering.closable_by(side),
             "sender_case_link": side == "sender",
             "linked_case_link": side == "receiver" and referral.linked_case_id is not None,
             "errors": errors,
         }
-    context["shared"] = service.shared_view(
+    context["shared"] = sharing.shared_view(
         db=db, settings=settings, user=user, referral=referral, side=side
     )
     return web.render(request, "referrals/referral.html", _labels(context), status_code=status)
@@ -183,7 +184,7 @@ def referral_page(
 def _refused(
     request: Request, db: Session, user: User, referral_id: str, error: ReferralError
 ) -> Response:
-    status = 409 if isinstance(error, service.AlreadyAnswered) else 422
+    status = 409 if isinstance(error, AlreadyAnswered) else 422
     return _detail(request, db, user, referral_id, [str(error)], status=status)
 
 
@@ -197,7 +198,7 @@ def accept(
 ) -> Response:
     _referral(db, user, referral_id, "referral.accepted")
     try:
-        service.accept(db=db, actor=user, referral_id=referral_id, assignee_id=assignee_id)
+        answering.accept(db=db, actor=user, referral_id=referral_id, assignee_id=assignee_id)
     except ReferralNotFound:
         raise HTTPException(status_code=404) from None
     except ReferralError as error:
@@ -211,11 +212,11 @@ def decline(
     db: DbSession,
     user: ReferralAnswerer,
     referral_id: str,
-    reason: Annotated[str, Form(max_length=service.MAX_REASON)] = "",
+    reason: Annotated[str, Form(max_length=common.MAX_REASON)] = "",
 ) -> Response:
     _referral(db, user, referral_id, "referral.declined")
     try:
-        service.decline(
+        answering.decline(
             db=db, settings=_settings(request), actor=user, referral_id=referral_id, reason=reason
         )
     except ReferralNotFound:
@@ -232,11 +233,11 @@ def close(
     user: ReferralMaker,
     referral_id: str,
     outcome: Annotated[str, Form(max_length=20)] = "",
-    reason: Annotated[str, Form(max_length=service.MAX_REASON)] = "",
+    reason: Annotated[str, Form(max_length=common.MAX_REASON)] = "",
 ) -> Response:
     _referral(db, user, referral_id, "referral.closed")
     try:
-        service.close(
+        answering.close(
             db=db,
             settings=_settings(request),
             actor=user,
@@ -269,15 +270,15 @@ def _reading(db: Session, work: Any) -> Any:
 
 
 @pass_context
-def case_referrals(context: Any, case: Case, user: User | None) -> list[service.Summary]:
+def case_referrals(context: Any, case: Case, user: User | None) -> list[queries.Summary]:
     """The case page's referrals (sent from it, or the one it was made for)."""
     db = _session_of(case)
     if db is None or user is None:
         return []
     request = context.get("request")
     days = request.app.state.settings.referral_answer_days if request is not None else 5
-    result: list[service.Summary] = _reading(
-        db, lambda: service.case_referrals(db=db, user=user, case=case, answer_days=days)
+    result: list[queries.Summary] = _reading(
+        db, lambda: queries.case_referrals(db=db, user=user, case=case, answer_days=days)
     )
     return result
 
@@ -287,12 +288,12 @@ def waiting_referrals(user: User | None) -> int:
     db = _session_of(user) if user is not None else None
     if db is None or user is None:
         return 0
-    count: int = _reading(db, lambda: service.count_waiting(db=db, user=user))
+    count: int = _reading(db, lambda: queries.count_waiting(db=db, user=user))
     return count
 
 
 web.ENVIRONMENT.globals["case_referrals"] = case_referrals
 web.ENVIRONMENT.globals["waiting_referrals"] = waiting_referrals
-web.ENVIRONMENT.globals["referral_service_label"] = service.service_label
-web.ENVIRONMENT.globals["referral_status_label"] = service.status_label
-web.ENVIRONMENT.globals["referral_outcome_label"] = service.outcome_label
+web.ENVIRONMENT.globals["referral_service_label"] = common.service_label
+web.ENVIRONMENT.globals["referral_status_label"] = common.status_label
+web.ENVIRONMENT.globals["referral_outcome_label"] = common.outcome_label

@@ -30,8 +30,7 @@ from intake.db import new_id, utcnow
 from intake.definitions import service as definitions
 from intake.filling.models import Submission
 from intake.forms.storage import seal
-from intake.referrals import service
-from intake.referrals.models import Referral
+from intake.referrals.models import Referral, ReferralForm
 from tests.cases.helpers import open_case
 from tests.conftest import csrf_from, login, make_user
 
@@ -208,7 +207,7 @@ def test_refer_accept_see_shared_only_withdraw_and_close(
     assert len(probes) >= 2
 
     # The copy is sealed for its own row: the sender's token is not stored again.
-    copy_answers = db.execute(select(service.ReferralForm.answers)).scalar_one()
+    copy_answers = db.execute(select(ReferralForm.answers)).scalar_one()
     sent = db.execute(
         select(Submission.answers).where(Submission.form_key == "first_contact")
     ).scalar_one()
