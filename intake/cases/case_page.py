@@ -28,6 +28,7 @@ from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.filling.drafts import new_client_id
 from intake.filling.models import Submission
+from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission
 from intake.workflow.compiled import Workflow
 from intake.workflow.schema import TEAM_FUNCTIONS
@@ -64,6 +65,15 @@ class FormsSection:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """Why an action cannot be taken yet, and where on the page to put it right ('' if nowhere)."""
+
+    text: str
+    href: str = ""
+    link_text: str = ""
+
+
+@dataclass(frozen=True)
 class Action:
     """A transition the reader's role may fire, ready or with what blocks it."""
 
@@ -71,7 +81,7 @@ class Action:
     label: str
     requires_reason: bool
     ready: bool
-    reasons: Sequence[str]
+    reasons: Sequence[Reason]
 
 
 @dataclass(frozen=True)
@@ -85,9 +95,17 @@ class TrackOption:
 
 @dataclass(frozen=True)
 class ActionsSection:
-    """What the reader can do now (cases/_actions.html) and the tracks (cases/_track.html)."""
+    """What the reader can do now (cases/_actions.html) and the tracks (cases/_track.html).
 
-    actions: list[Action]
+    `next_step` is the track's way forward, the page's one solid button: the first
+    step that is ready, else the first one with its reasons. `other_steps` are the
+    other ways forward; `exceptional` are the actions that ask for a reason (lost
+    contact, closing early), kept folded away with the track change.
+    """
+
+    next_step: Action | None
+    other_steps: list[Action]
+    exceptional: list[Action]
     tracks: list[TrackOption]
 
 
@@ -99,6 +117,7 @@ class TeamSection:
     can_assign: bool
     candidates: list[User]
     functions: list[str]
+    missing_functions: list[str]
 
 
 @dataclass(frozen=True)
@@ -155,18 +174,42 @@ def forms_section(*, db: Session, case: Case, user: User, workflow: Workflow) ->
 def actions_section(
     *, db: Session, case: Case, user: User, workflow: Workflow, today: dt.date
 ) -> ActionsSection:
-    """The transitions the reader may fire now, and the tracks they may move the case to."""
+    """The next step of the track first, the exceptional actions apart, and the tracks."""
+    form_keys = set(workflow.states[case.state].forms)
     actions = [
         Action(
             trigger=a.action.trigger,
             label=label_in(a.action.label, workflow.languages),
             requires_reason=a.action.requires_reason,
             ready=a.action.ready,
-            reasons=a.reasons,
+            reasons=_reasons(a, form_keys),
         )
         for a in stages.actions_for(db=db, case=case, user=user, today=today)
     ]
-    return ActionsSection(actions=actions, tracks=_tracks(db=db, case=case, user=user))
+    forward = [a for a in actions if not a.requires_reason]
+    next_step = next((a for a in forward if a.ready), forward[0] if forward else None)
+    return ActionsSection(
+        next_step=next_step,
+        other_steps=[a for a in forward if a is not next_step],
+        exceptional=[a for a in actions if a.requires_reason],
+        tracks=_tracks(db=db, case=case, user=user),
+    )
+
+
+def _reasons(found: stages.ActionView, form_keys: set[str]) -> list[Reason]:
+    """Each blocker's sentence, with a link to the form to fill or the team to complete."""
+    blockers = [b for b in found.action.blockers if b.code != "reason_required"]
+    reasons = []
+    for index, text in enumerate(found.reasons):
+        blocker = blockers[index] if index < len(blockers) else None
+        subject = getattr(blocker, "subject", None) or ""
+        if blocker is not None and subject in form_keys:
+            reasons.append(Reason(str(text), f"#stage-form-{subject}", _("Fill in the form")))
+        elif blocker is not None and blocker.code == "missing_team":
+            reasons.append(Reason(str(text), "#team-heading", _("Add to the team")))
+        else:
+            reasons.append(Reason(str(text)))
+    return reasons
 
 
 def _tracks(*, db: Session, case: Case, user: User) -> list[TrackOption]:
@@ -187,13 +230,17 @@ def _tracks(*, db: Session, case: Case, user: User) -> list[TrackOption]:
     ]
 
 
-def team_section(*, db: Session, case: Case, user: User) -> TeamSection:
-    """The team, and for a supervisor of an open case the people who may join it."""
+def team_section(*, db: Session, case: Case, user: User, workflow: Workflow) -> TeamSection:
+    """The team, and for a supervisor of an open case the people who may join it, with
+    the functions this stage still needs first."""
+    members = team.active_team(db=db, case=case)
+    missing = team.missing_functions(workflow=workflow, state=case.state, team=members)
     return TeamSection(
-        team=team.active_team(db=db, case=case),
+        team=members,
         can_assign=has_permission(user, Permission.TEAM_ASSIGN) and case.closed_at is None,
         candidates=team.team_candidates(db=db, case=case),
-        functions=sorted(TEAM_FUNCTIONS),
+        functions=missing + sorted(TEAM_FUNCTIONS - set(missing)),
+        missing_functions=missing,
     )
 
 
@@ -224,7 +271,7 @@ def page_context(
         stage_section(db=db, case=case, user=user, workflow=workflow, now=now),
         forms_section(db=db, case=case, user=user, workflow=workflow),
         actions_section(db=db, case=case, user=user, workflow=workflow, today=now.date()),
-        team_section(db=db, case=case, user=user),
+        team_section(db=db, case=case, user=user, workflow=workflow),
         consent_section(db=db, case=case),
         record_section(db=db, settings=settings, case=case, user=user),
     ]

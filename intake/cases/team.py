@@ -6,6 +6,7 @@ row and an audit row; a refused change leaves an audit row and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from intake.cases.rules import CaseError, NotPermitted, record_case_event, refus
 from intake.db import utcnow
 from intake.i18n import gettext as _
 from intake.security.permissions import Permission, has_permission, roles_with
+from intake.workflow.compiled import Workflow
 from intake.workflow.schema import TEAM_FUNCTIONS
 
 # Who may be put on a team: the roles that work on cases.
@@ -85,36 +87,78 @@ def assign_team_member(
     *, db: Session, actor: User, case: Case, user_id: str, function: str
 ) -> CaseTeamMember:
     """Put a person of the case's organisation on its team in `function`, and commit."""
+    found = assign_team_members(
+        db=db, actor=actor, case=case, functions=[function], user_ids=[user_id]
+    )
+    return found[0]
+
+
+def assign_team_members(
+    *,
+    db: Session,
+    actor: User,
+    case: Case,
+    functions: Sequence[str],
+    user_ids: Sequence[str],
+) -> list[CaseTeamMember]:
+    """Put people on the case's team, `user_ids[i]` in `functions[i]`: all of them or none.
+
+    A function with no person chosen ("") is skipped; no person chosen at all, or a
+    pick that cannot be made, is refused with a message and changes nothing (one
+    audited refusal).
+    """
     actor_id, case_id = actor.id, case.id
     if not has_permission(actor, Permission.TEAM_ASSIGN):
         raise NotPermitted
     case = get_visible_case(db=db, user=actor, case_id=case_id)
-    problem = _assignment_problem(db=db, case=case, user_id=user_id, function=function)
+    chosen = [(f, u) for f, u in zip(functions, user_ids, strict=False) if u]
+    if len(functions) != len(user_ids) or len(functions) > len(TEAM_FUNCTIONS):
+        chosen = [("", "")]  # rows we did not make: refused as an unknown function
+    problem = _picks_problem(db=db, case=case, picks=chosen)
     if problem is not None:
         code, message = problem
         refuse(db=db, actor_id=actor_id, case_id=case_id, action="case.team_assigned", code=code)
         raise TeamError(message)
     now = utcnow()
-    member = CaseTeamMember(
-        case_id=case_id,
-        user_id=user_id,
-        function=function,
-        assigned_at=now,
-        assigned_by_id=actor_id,
-    )
-    db.add(member)
-    case.last_activity_at = now
-    record_case_event(
-        db=db,
-        case=case,
-        actor=actor,
-        action="case.team_assigned",
-        detail=f"function={function} member={member.id}",
-        at=now,
-        kind="team_assigned",
-        history={"subject_user_id": user_id, "team_function": function},
-    )
-    return member
+    members = []
+    for function, user_id in chosen:
+        member = CaseTeamMember(
+            case_id=case_id,
+            user_id=user_id,
+            function=function,
+            assigned_at=now,
+            assigned_by_id=actor_id,
+        )
+        db.add(member)
+        members.append(member)
+        case.last_activity_at = now
+        record_case_event(
+            db=db,
+            case=case,
+            actor=actor,
+            action="case.team_assigned",
+            detail=f"function={function} member={member.id}",
+            at=now,
+            kind="team_assigned",
+            history={"subject_user_id": user_id, "team_function": function},
+            commit=False,
+        )
+    db.commit()
+    return members
+
+
+def _picks_problem(
+    *, db: Session, case: Case, picks: Sequence[tuple[str, str]]
+) -> tuple[str, str] | None:
+    if not picks:
+        return "nobody_chosen", _("Choose a person for at least one function.")
+    if len(set(picks)) != len(picks):
+        return "already_assigned", _("This person already has this function on the team.")
+    for function, user_id in picks:
+        problem = _assignment_problem(db=db, case=case, user_id=user_id, function=function)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _assignment_problem(
@@ -144,6 +188,17 @@ def _assignment_problem(
     if already is not None:
         return "already_assigned", _("This person already has this function on the team.")
     return None
+
+
+def missing_functions(*, workflow: Workflow, state: str, team: Sequence[TeamMember]) -> list[str]:
+    """The team functions this stage still needs: its own team, then what its steps
+    forward require, in the track's order, less the functions someone holds now."""
+    held = {member.function for member in team}
+    wanted = list(workflow.states[state].team)
+    for transition in workflow.transitions:
+        if state in transition.sources:
+            wanted += [f for f in transition.requires_team if f not in wanted]
+    return [f for f in wanted if f not in held and f in TEAM_FUNCTIONS]
 
 
 def remove_team_member(*, db: Session, actor: User, case: Case, member_id: str) -> None:

@@ -101,6 +101,7 @@ def case_page(request: Request, db: DbSession, user: CaseViewer, case: VisibleCa
 def fire_transition(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: CaseViewer,
     case: Annotated[Case, Depends(visible_case("case.transition"))],
     row_version: Annotated[int, Form()],
@@ -111,6 +112,7 @@ def fire_transition(
     # lost contact), so this route asks only to see the case.
     stages.fire_transition(
         db=db,
+        settings=settings,
         case=case,
         user=user,
         trigger=trigger,
@@ -126,10 +128,13 @@ def assign_team_member(
     db: DbSession,
     user: TeamAssigner,
     case: Annotated[Case, Depends(visible_case("case.team_assigned", Permission.TEAM_ASSIGN))],
-    user_id: Annotated[str, Form(max_length=32)] = "",
-    function: Annotated[str, Form(max_length=40)] = "",
+    user_id: Annotated[list[str] | None, Form(max_length=32)] = None,
+    function: Annotated[list[str] | None, Form(max_length=40)] = None,
 ) -> Response:
-    team.assign_team_member(db=db, actor=user, case=case, user_id=user_id, function=function)
+    # One row per function: a hidden function and the person picked for it ("" for nobody).
+    team.assign_team_members(
+        db=db, actor=user, case=case, functions=function or [], user_ids=user_id or []
+    )
     return _done(request, db, user, case, "case.team_assigned")
 
 
@@ -149,6 +154,7 @@ def remove_team_member(
 def change_track(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: CaseAdvancer,
     case: Annotated[Case, Depends(visible_case("case.track_changed", Permission.CASES_ADVANCE))],
     row_version: Annotated[int, Form()],
@@ -159,6 +165,7 @@ def change_track(
     workflow_key, _sep, state = track.partition(":")
     stages.change_track(
         db=db,
+        settings=settings,
         case=case,
         user=user,
         workflow_key=workflow_key,

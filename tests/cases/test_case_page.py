@@ -53,10 +53,14 @@ def test_a_supervisor_sees_stage_team_actions_and_timeline(
     housing = forms["move_to_housing"]
     assert housing.button.has_attr("disabled")
     assert _texts(housing, ".blockers li") == [
-        "Needs: First contact form",
-        "Needs: Urgent assistance form",
-        "Needs a social worker on the team",
+        "Needs: First contact form Fill in the form",
+        "Needs: Urgent assistance form Fill in the form",
+        "Needs a social worker on the team Add to the team",
     ]
+    # Each reason leads to where it is put right: the form's row, the team form.
+    links = [a["href"] for a in housing.select(".blockers a")]
+    assert links == ["#stage-form-first_contact", "#stage-form-urgent_needs", "#team-heading"]
+    assert all(soup.select_one(href) is not None for href in links)
     assert forms["close"].select_one("textarea[name=reason][required]") is not None
     timeline = _texts(soup, ".timeline .what")
     assert timeline == [
