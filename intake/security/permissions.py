@@ -37,6 +37,13 @@ class Permission(StrEnum):
     REFERRALS_MAKE = "referrals:make"
     # The organisation's incoming referrals: accept (assigning a person) or decline.
     REFERRALS_ANSWER = "referrals:answer"
+    # Hand a case over to another organisation, and answer the ones handed to one's own.
+    CASES_TRANSFER = "cases:transfer"
+    # Invite a partner organisation's user onto a case team, and approve those invited
+    # from one's own organisation (intake.referrals.partners).
+    PARTNERS_MANAGE = "partners:manage"
+    # The external bodies (a ministry, an IOM mission, a consulate) an organisation works with.
+    EXTERNAL_BODIES_MANAGE = "external_bodies:manage"
     DASHBOARD_VIEW = "dashboard:view"
     DEFINITIONS_VIEW = "definitions:view"
     DEFINITIONS_EDIT = "definitions:edit"
@@ -44,6 +51,11 @@ class Permission(StrEnum):
     # The audit trail page, scoped in intake.audit_trail: a supervisor their organisation's
     # events, an administrator its account, definition and system events (no case event).
     AUDIT_READ = "audit:read"
+    # Anonymised figures, small cells suppressed (intake.statistics): a coordinator across the
+    # organisations that report to it, a supervisor for their own organisation.
+    STATISTICS_VIEW = "statistics:view"
+    # Exports of those figures (and a supervisor's record-level exports of their own cases).
+    STATISTICS_EXPORT = "statistics:export"
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
@@ -65,10 +77,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.TEAM_ASSIGN,
             Permission.REFERRALS_MAKE,
             Permission.REFERRALS_ANSWER,
+            Permission.CASES_TRANSFER,
+            Permission.PARTNERS_MANAGE,
             Permission.DASHBOARD_VIEW,
             Permission.DEFINITIONS_VIEW,
             Permission.ACCOUNTS_OVERSEE,
             Permission.AUDIT_READ,
+            Permission.STATISTICS_VIEW,
+            Permission.STATISTICS_EXPORT,
         }
     ),
     # Administrators run their organisation; they see no case data at all.
@@ -78,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
             Permission.DEFINITIONS_VIEW,
             Permission.DEFINITIONS_EDIT,
+            Permission.EXTERNAL_BODIES_MANAGE,
             Permission.AUDIT_VERIFY,
             Permission.AUDIT_READ,
         }
@@ -85,6 +102,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     # Organisations and their administrators; no case data, no other user.
     Role.INSTALLATION_ADMIN: frozenset(
         {Permission.OWN_ACCOUNT, Permission.USERS_MANAGE, Permission.ORGANISATIONS_MANAGE}
+    ),
+    # Anonymised figures of the organisations that report to theirs; no case, no person.
+    Role.COORDINATOR: frozenset(
+        {Permission.OWN_ACCOUNT, Permission.STATISTICS_VIEW, Permission.STATISTICS_EXPORT}
     ),
 }
 
