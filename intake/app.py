@@ -18,10 +18,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
 from intake import web
-from intake.accounts import mfa_views
+from intake.accounts import mfa_views, token_views
 from intake.accounts import views as account_views
 from intake.accounts.reauth import ReauthRequired
 from intake.admin import views as admin_views
+from intake.api import errors as api_errors
+from intake.api import views as api_views
 from intake.audit_trail import views as audit_trail_views
 from intake.cases import dashboard_views
 from intake.cases import views as case_views
@@ -39,6 +41,7 @@ from intake.retention import views as retention_views
 from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
+from intake.statistics import views as statistics_views
 
 log = logging.getLogger("intake")
 
@@ -49,6 +52,8 @@ async def csrf_protect(request: Request) -> None:
     """Refuse any state-changing request that is not provably from our own pages."""
     if request.method in csrf.SAFE_METHODS:
         return
+    if api_errors.is_api_path(request.scope["path"]):
+        return  # token only: the API reads no cookie, so a forged request carries no authority
     settings = request.app.state.settings
     if not csrf.origin_allowed(request, settings):
         raise CsrfRefused
@@ -96,11 +101,15 @@ def error_page(request: Request, status: int, message: str | None = None) -> HTM
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if api_errors.is_api_path(request.scope["path"]):
+            return api_errors.for_status(exc.status_code, exc.headers)
         detail = exc.detail if isinstance(exc.detail, str) and exc.status_code == 409 else None
         return error_page(request, exc.status_code, detail if detail != "Conflict" else None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if api_errors.is_api_path(request.scope["path"]):
+            return api_errors.validation_error(list(exc.errors()))
         return error_page(request, 422)
 
     @app.exception_handler(CaseError)
@@ -189,7 +198,11 @@ class CatchAll:
                 raise
             request = Request(scope)
             request.state.user = None
-            response = error_page(request, 500)
+            response = (
+                api_errors.for_status(500)
+                if api_errors.is_api_path(scope["path"])
+                else error_page(request, 500)
+            )
             await response(scope, receive, send)
 
 
@@ -234,6 +247,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(referral_views.router)
     app.include_router(retention_views.router)
     app.include_router(audit_trail_views.router)
+    app.include_router(statistics_views.router)
+    app.include_router(token_views.router)
+    app.include_router(api_views.router)
+    api_views.install(app)
     _install_error_handlers(app)
     app.add_middleware(WriteDiscipline, max_in_flight=settings.max_requests_in_flight)
     app.add_middleware(CatchAll)

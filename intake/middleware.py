@@ -7,6 +7,7 @@ routes, and a body over the cap is refused while it streams in.
 from __future__ import annotations
 
 import asyncio
+import json
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -110,19 +111,29 @@ class BodyTooLarge(Exception):
 async def _too_large(scope: Scope, send: Send) -> None:
     locale = _locale_from_scope(scope)
     i18n.set_locale(locale)
-    body = i18n.gettext("The data sent is too large. Nothing was saved.").encode()
+    message = i18n.gettext("The data sent is too large. Nothing was saved.")
+    body, content_type = _body_for(scope, "too_large", message)
     await send(
         {
             "type": "http.response.start",
             "status": 413,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"connection", b"close"),
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _body_for(scope: Scope, code: str, message: str) -> tuple[bytes, bytes]:
+    """Plain text, or the JSON error body of the API (intake.api.errors) under /api/v1."""
+    path = scope.get("path", "")
+    if path == "/api/v1" or path.startswith("/api/v1/"):
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        return body, b"application/json"
+    return message.encode(), b"text/plain; charset=utf-8"
 
 
 def _locale_from_scope(scope: Scope) -> str:
@@ -216,13 +227,14 @@ class WriteDiscipline:
 
 async def _busy(scope: Scope, send: Send) -> None:
     i18n.set_locale(_locale_from_scope(scope))
-    body = i18n.gettext("The server is busy. Nothing was changed. Try again in a moment.").encode()
+    message = i18n.gettext("The server is busy. Nothing was changed. Try again in a moment.")
+    body, content_type = _body_for(scope, "busy", message)
     await send(
         {
             "type": "http.response.start",
             "status": 503,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"retry-after", b"2"),
             ],

@@ -14,6 +14,9 @@ PUBLIC_ROUTES = {
     ("POST", "/login/code"),
     ("GET", "/healthz"),
     ("POST", "/language"),
+    # The API's description (no data): its routes answer to a token only (intake.api).
+    ("GET", "/api/v1/openapi.json"),
+    ("GET", "/api/v1/docs"),
 }
 
 
