@@ -351,12 +351,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--role",
         required=True,
-        choices=["outreach_worker", "supervisor", "admin", "installation_admin"],
+        choices=["outreach_worker", "supervisor", "admin", "installation_admin", "coordinator"],
         help="installation_admin manages organisations and their administrators (CLI only)",
     )
     create.add_argument("--org", required=True)
     create.add_argument(
-        "--org-kind", default="ngo", choices=["ngo", "municipality", "shelter", "other"]
+        "--org-kind",
+        default="ngo",
+        choices=["ngo", "municipality", "shelter", "other", "coordination"],
     )
     create.add_argument("--display-name", default="")
     create.add_argument(

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     retention_daily: bool = True
     # A referral not answered within this many days is shown overdue (intake.referrals).
     referral_answer_days: int = Field(default=5, ge=1, le=365)
+    # Figures outside an organisation show no count below this (intake.statistics); CTDC
+    # publishes with k = 11. Never below 5: a smaller threshold refuses to start.
+    statistics_threshold: int = Field(default=11, ge=5, le=1000)
     default_locale: str = "en"
     timezone: str = "UTC"
 

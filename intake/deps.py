@@ -37,6 +37,7 @@ __all__ = [
     "OwnAccount",
     "PasswordOwner",
     "SettingsDep",
+    "StatisticsReader",
     "TeamAssigner",
     "UserAdmin",
     "VisibleCase",
@@ -80,6 +81,8 @@ TeamAssigner = Annotated[User, Depends(_GUARDS[Permission.TEAM_ASSIGN])]
 DashboardViewer = Annotated[User, Depends(_GUARDS[Permission.DASHBOARD_VIEW])]
 DefinitionsViewer = Annotated[User, Depends(_GUARDS[Permission.DEFINITIONS_VIEW])]
 DefinitionsEditor = Annotated[User, Depends(_GUARDS[Permission.DEFINITIONS_EDIT])]
+# Anonymised figures (intake.statistics): a coordinator's across organisations, a supervisor's own.
+StatisticsReader = Annotated[User, Depends(_GUARDS[Permission.STATISTICS_VIEW])]
 
 _OPAQUE_ID = re.compile(r"[0-9a-f]{32}")
 

@@ -25,6 +25,7 @@ def role_label(role: str) -> str:
         "supervisor": i18n.gettext("Supervisor"),
         "admin": i18n.gettext("Administrator"),
         "installation_admin": i18n.gettext("Installation administrator"),
+        "coordinator": i18n.gettext("Coordinator"),
     }
     return labels.get(role, role)
 
@@ -36,6 +37,7 @@ def kind_label(kind: str) -> str:
         "municipality": i18n.gettext("Municipality"),
         "shelter": i18n.gettext("Shelter"),
         "other": i18n.gettext("Other"),
+        "coordination": i18n.gettext("Coordinating body"),
     }
     return labels.get(kind, kind)
 

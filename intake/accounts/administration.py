@@ -82,6 +82,9 @@ def creatable_roles(actor: User) -> list[str]:
     """The roles `actor` may give a new account."""
     if actor.role == Role.INSTALLATION_ADMIN:
         return [Role.ADMIN.value]
+    if actor.role == Role.ADMIN and actor.organisation.kind == OrganisationKind.COORDINATION:
+        # A coordinating body holds no case: its people read anonymised figures only.
+        return [Role.COORDINATOR.value, Role.ADMIN.value]
     if actor.role == Role.ADMIN:
         return [Role.OUTREACH_WORKER.value, Role.SUPERVISOR.value, Role.ADMIN.value]
     return []

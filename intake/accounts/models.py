@@ -16,6 +16,9 @@ class OrganisationKind(StrEnum):
     MUNICIPALITY = "municipality"
     SHELTER = "shelter"
     OTHER = "other"
+    # A ministry or municipal coordinator: sees the anonymised figures of the organisations
+    # that report to it (intake.statistics), and no case.
+    COORDINATION = "coordination"
 
 
 class Role(StrEnum):
@@ -25,6 +28,8 @@ class Role(StrEnum):
     # Runs the installation: organisations and their administrators, never case data.
     # Created from the command line only.
     INSTALLATION_ADMIN = "installation_admin"
+    # Belongs to a coordinating organisation; sees anonymised statistics only, never a case.
+    COORDINATOR = "coordinator"
 
 
 class Organisation(Base):

@@ -1,0 +1,1 @@
+"""Anonymised figures across organisations, small cells suppressed, and exports."""
