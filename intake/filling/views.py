@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from intake import web
 from intake.accounts.models import User
+from intake.config import Settings
 from intake.deps import DbSession, Filler, SettingsDep, get_settings
 from intake.filling import hooks
 from intake.filling import service as forms
@@ -59,6 +60,36 @@ def _fill_url(client_id: str) -> str:
 
 def _redirect(client_id: str) -> RedirectResponse:
     return RedirectResponse(_fill_url(client_id), status_code=303)
+
+
+def _moved(
+    request: Request, db: Session, settings: Settings, user: User, client_id: str
+) -> Response:
+    """After a save: htmx gets the filling as it now stands in the same answer (one round
+    trip per Next, the address set by HX-Push-Url); a page without JavaScript a redirect."""
+    if not web.is_htmx(request):
+        return _redirect(client_id)
+    response = _current(request, db, settings, user, client_id)
+    if "HX-Redirect" not in response.headers:
+        response.headers["HX-Push-Url"] = _fill_url(client_id)
+    return response
+
+
+def _current(
+    request: Request, db: Session, settings: Settings, user: User, client_id: str
+) -> Response:
+    """The filling's page, its review, or what became of it once submitted."""
+    try:
+        filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
+    except forms.FillingNotFound:
+        submission = forms.find_submission(db=db, user=user, client_id=client_id)
+        if submission is None:
+            raise HTTPException(status_code=404) from None
+        following = hooks.current().next_url(db=db, user=user, submission=submission)
+        if following is not None:
+            return _go(request, following)
+        return web.render(request, "forms/done.html", {"submission": submission}, block="filling")
+    return _render_page(request, db, user, filling)
 
 
 def _go(request: Request, url: str) -> Response:
@@ -182,17 +213,7 @@ def start(
 def fill_page(
     request: Request, db: DbSession, settings: SettingsDep, user: Filler, client_id: ClientId
 ) -> Response:
-    try:
-        filling = forms.open_filling(db=db, settings=settings, user=user, client_id=client_id)
-    except forms.FillingNotFound:
-        submission = forms.find_submission(db=db, user=user, client_id=client_id)
-        if submission is None:
-            raise HTTPException(status_code=404) from None
-        following = hooks.current().next_url(db=db, user=user, submission=submission)
-        if following is not None:
-            return _go(request, following)
-        return web.render(request, "forms/done.html", {"submission": submission}, block="filling")
-    return _render_page(request, db, user, filling)
+    return _current(request, db, settings, user, client_id)
 
 
 @router.post("/fill/{client_id}")
@@ -219,7 +240,7 @@ def fill(
             forms.go_to_page(
                 db=db, settings=settings, user=user, client_id=client_id, page_index=int(argument)
             )
-            return _redirect(client_id)
+            return _moved(request, db, settings, user, client_id)
         if verb not in ("next", "back"):
             raise HTTPException(status_code=400)
         move: forms.Move = "next" if verb == "next" else "back"
@@ -238,7 +259,7 @@ def fill(
             errors=saved.errors,
             status=422,
         )
-    return _redirect(client_id)
+    return _moved(request, db, settings, user, client_id)
 
 
 @router.post("/fill/{client_id}/language")
@@ -315,4 +336,6 @@ def submit(
             status_code=409,
             block="filling",
         )
-    return _go(request, following) if following else _redirect(client_id)
+    if following:
+        return _go(request, following)
+    return _moved(request, db, settings, user, client_id)

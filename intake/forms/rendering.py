@@ -93,6 +93,7 @@ class FieldView:
     maxlength: int | None = None
     rows: list[RowView] = field(default_factory=list)
     can_add: bool = False
+    lang: str = ""  # a note speaks to the worker, in their language (the questions' if empty)
 
     @property
     def describedby(self) -> str:
@@ -113,10 +114,11 @@ class PageView:
     number: int
     total: int
     fields: list[FieldView]
-    summary: list[tuple[str | None, str]]
+    summary: list[tuple[str | None, str, str]]  # (anchor, question's label, message)
     logic: dict[str, Any]
     language: str
     can_go_back: bool
+    worker_language: str  # notes and messages for the worker
 
 
 def _raw(value: Any) -> Any:
@@ -171,6 +173,9 @@ def page_view(
     others = {k: v for k, v in filling.answers.items() if k not in {f.name for f in page.fields}}
     scope = validate_form(form, answers={**others, **values}, today=today, language=language)
     builder = _Builder(form, language, scope.answers, errors, today)
+    locale = i18n.get_locale()
+    worker = locale if locale in form.languages else form.default_language
+    builder.worker = worker
     fields = [builder.field(f, values.get(f.name)) for f in page.fields]
     return PageView(
         title=form.text(form.title, language),
@@ -182,22 +187,23 @@ def page_view(
         logic=_logic(filling, today),
         language=language,
         can_go_back=filling.page_number > 1,
+        worker_language=worker,
     )
 
 
 def _summary(
     form: FormDefinition, language: str, errors: Mapping[str, str]
-) -> list[tuple[str | None, str]]:
-    items: list[tuple[str | None, str]] = []
+) -> list[tuple[str | None, str, str]]:
+    # The label stays in the questions' language (marked so in the page), the message not.
+    items: list[tuple[str | None, str, str]] = []
     for key, message in errors.items():
         name = key.rpartition(".")[2]
         known = form.fields.get(name)
         if known is None:
-            if (None, message) not in items:  # posted names that are no question
-                items.append((None, message))
+            if (None, "", message) not in items:  # posted names that are no question
+                items.append((None, "", message))
             continue
-        label = form.text(known.label, language)
-        items.append((f"#{_anchor(key)}", f"{label}: {message}" if label else message))
+        items.append((f"#{_anchor(key)}", form.text(known.label, language), message))
     return items
 
 
@@ -236,6 +242,7 @@ class _Builder:
     ) -> None:
         self.form, self.language, self.scope = form, language, scope
         self.errors, self.today = errors, today
+        self.worker = language
 
     def text(self, texts: Mapping[str, str] | None) -> str:
         return self.form.text(texts, self.language)
@@ -260,6 +267,9 @@ class _Builder:
             visible=f.relevant is None or f.relevant.is_true(scope, today=self.today),
             relevant=f.relevant.to_json() if f.relevant else None,
         )
+        if f.type == FieldType.NOTE and self.worker != self.language:
+            view.label, view.hint = (self.form.text(t, self.worker) for t in (f.label, f.hint))
+            view.lang = self.worker
         if f.type == FieldType.REPEAT:
             self.rows(view, f, value)
             return view

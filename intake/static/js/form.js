@@ -1,5 +1,6 @@
 /*
- * Live show/hide of questions while a form is filled, and submit-once buttons.
+ * Live show/hide of questions while a form is filled, submit-once buttons, and a
+ * visible, announced state when a page could not be saved (no connection, busy server).
  *
  * Each question's wrapper carries its `relevant` expression as the JSON AST
  * the server compiled (data-relevant); window.IntakeExpr evaluates it. Nothing
@@ -135,11 +136,20 @@
     }
   }
 
-  // A second tap on a submit-once form is dropped here; the server would
-  // recognise the repeat anyway, but the person should not wait twice.
+  // A second tap on a submit-once form is dropped while the first is on its way;
+  // the server would recognise the repeat anyway, but the person should not wait twice.
+  // The buttons come back as soon as that request ends without a new page (see below).
+  var lastSubmit = null;
+
+  function buttonsOf(form) {
+    return form.querySelectorAll('button[type=submit]');
+  }
+
   document.addEventListener('submit', function (event) {
     var form = event.target;
-    if (!form.hasAttribute || !form.hasAttribute('data-submit-once')) return;
+    if (!form.closest || !form.closest('#filling')) return;
+    lastSubmit = { form: form, submitter: event.submitter || null };
+    if (!form.hasAttribute('data-submit-once')) return;
     if (form.dataset.sent) {
       event.preventDefault();
       event.stopImmediatePropagation();
@@ -148,11 +158,75 @@
     form.dataset.sent = 'true';
     // Disabled after the browser (or htmx) has read the pressed button's value.
     window.setTimeout(function () {
-      form.querySelectorAll('button[type=submit]').forEach(function (button) {
-        button.disabled = true;
-      });
+      if (!form.dataset.sent) return;
+      buttonsOf(form).forEach(function (button) { button.disabled = true; });
     }, 0);
   }, true);
+
+  function statusOf(element) {
+    var filling = element && element.closest ? element.closest('#filling') : null;
+    return filling ? filling.querySelector('#connection-status') : null;
+  }
+
+  function say(status, kind, text) {
+    status.classList.remove('pending', 'problem');
+    if (kind) status.classList.add(kind);
+    status.querySelector('.connection-message').textContent = text;
+    status.querySelector('.connection-retry').hidden = kind !== 'problem';
+  }
+
+  // The request ended without a new page: nothing may stay disabled or "on its way".
+  function release(element) {
+    var filling = element && element.closest ? element.closest('#filling') : null;
+    if (!filling) return;
+    filling.removeAttribute('aria-busy');
+    filling.querySelectorAll('form').forEach(function (form) {
+      delete form.dataset.sent;
+      buttonsOf(form).forEach(function (button) { button.disabled = false; });
+    });
+  }
+
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    var status = statusOf(event.detail.elt);
+    if (!status) return;
+    status.closest('#filling').setAttribute('aria-busy', 'true');
+    say(status, 'pending', status.dataset.pending);
+  });
+
+  function failed(kind) {
+    return function (event) {
+      var status = statusOf(event.detail.elt);
+      release(event.detail.elt);
+      if (!status) return;
+      var code = event.detail.xhr ? event.detail.xhr.status : 0;
+      var text = status.dataset[kind];
+      if (kind === 'failed' && code === 503) text = status.dataset.busy;
+      say(status, 'problem', text);
+      status.querySelector('.connection-retry').focus();
+    };
+  }
+  document.addEventListener('htmx:sendError', failed('offline'));
+  document.addEventListener('htmx:timeout', failed('offline'));
+  document.addEventListener('htmx:responseError', function (event) {
+    // 409 and 422 come with a page that says what to do (swapped in by htmx).
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (code === 409 || code === 422) return;
+    failed('failed')(event);
+  });
+
+  document.addEventListener('click', function (event) {
+    var retry = event.target.closest && event.target.closest('.connection-retry');
+    if (!retry || !lastSubmit || !document.contains(lastSubmit.form)) return;
+    var submitter = lastSubmit.submitter;
+    if (submitter && document.contains(submitter) && lastSubmit.form.requestSubmit) {
+      lastSubmit.form.requestSubmit(submitter);
+    } else if (lastSubmit.form.requestSubmit) {
+      lastSubmit.form.requestSubmit();
+    }
+  });
+
+  // Back from another page (the page cache) with buttons left disabled: give them back.
+  window.addEventListener('pageshow', function () { release(document.querySelector('#filling > *')); });
 
   document.addEventListener('DOMContentLoaded', function () { setUp(document); });
   // htmx swapped in a new page of the form: wire it, and move focus to its top
