@@ -152,6 +152,11 @@ def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+# For service calls in tests that seal or open a value and need nothing else of the settings
+# (the same data key as the `settings` fixture, so either opens what the other sealed).
+SEALING = make_settings(Path("var"), "sqlite://")
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
     return make_settings(tmp_path / "var", database_url)

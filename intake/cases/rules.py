@@ -18,8 +18,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases import stage_counts
+from intake.cases import reasons, stage_counts
 from intake.cases.models import Case, CaseHistory
+from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.filling.models import Submission
 from intake.i18n import get_locale
@@ -166,9 +167,18 @@ def save_case_change(*, db: Session) -> None:
 
 
 def append_history(
-    *, db: Session, case: Case, actor: User, kind: str, at: dt.datetime, **fields: Any
+    *,
+    db: Session,
+    case: Case,
+    actor: User,
+    kind: str,
+    at: dt.datetime,
+    settings: Settings | None = None,
+    **fields: Any,
 ) -> CaseHistory:
-    """Add one history row (kind, who, their role, when, the case's workflow version)."""
+    """Add one history row (kind, who, their role, when, the case's workflow version);
+    a `reason` among the fields is sealed with the settings' data key."""
+    reason = str(fields.pop("reason", "") or "")
     row = CaseHistory(
         case_id=case.id,
         at=at,
@@ -179,6 +189,10 @@ def append_history(
         **fields,
     )
     db.add(row)
+    if reason:
+        if settings is None:
+            raise ValueError("a reason is sealed: pass the settings")
+        reasons.seal_reason(db=db, settings=settings, row=row, reason=reason)
     return row
 
 
@@ -201,6 +215,7 @@ def record_case_event(
     at: dt.datetime | None = None,
     kind: str | None = None,
     history: Mapping[str, Any] | None = None,
+    settings: Settings | None = None,
     audit_conflict: bool = False,
     commit: bool = True,
 ) -> None:
@@ -226,6 +241,7 @@ def record_case_event(
             actor=actor,
             kind=kind,
             at=at or case.last_activity_at,
+            settings=settings,
             **(history or {}),
         )
     if action is not None:

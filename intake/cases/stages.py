@@ -23,6 +23,7 @@ from intake.cases import consent, rules
 from intake.cases import service as cases
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case
+from intake.config import Settings
 from intake.db import utcnow
 from intake.definitions import service as definitions
 from intake.i18n import gettext as _
@@ -133,6 +134,7 @@ def _audit_refusal(*, db: Session, action: str, user_id: str, case_id: str, deta
 def fire_transition(
     *,
     db: Session,
+    settings: Settings,
     case: Case,
     user: User,
     trigger: str,
@@ -145,6 +147,7 @@ def fire_transition(
     # (intake.db), so a read is never refused its upgrade to a write here.
     return _fire_once(
         db=db,
+        settings=settings,
         user=user,
         user_id=user.id,
         case_id=case.id,
@@ -158,6 +161,7 @@ def fire_transition(
 def _fire_once(
     *,
     db: Session,
+    settings: Settings,
     user: User,
     user_id: str,
     case_id: str,
@@ -192,6 +196,7 @@ def _fire_once(
     case.closed_at = now if workflow.states[result.new_state].final else None
     _save_stage_change(
         db=db,
+        settings=settings,
         case=case,
         user=user,
         action=action,
@@ -214,6 +219,7 @@ class _StageChange:
 def _save_stage_change(
     *,
     db: Session,
+    settings: Settings,
     case: Case,
     user: User,
     action: str,
@@ -238,6 +244,7 @@ def _save_stage_change(
             "to_state": history.to_state,
             "reason": reason,
         },
+        settings=settings,
         audit_conflict=True,
     )
 
@@ -245,6 +252,7 @@ def _save_stage_change(
 def change_track(
     *,
     db: Session,
+    settings: Settings,
     case: Case,
     user: User,
     workflow_key: str,
@@ -280,6 +288,7 @@ def change_track(
     # The track left is the one of the row before; this row names the new version.
     _save_stage_change(
         db=db,
+        settings=settings,
         case=case,
         user=user,
         action=action,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from intake import web
 from intake.accounts.models import User
 from intake.cases import notes as case_notes
-from intake.cases import service
+from intake.cases import reasons, service
 from intake.cases.labels import state_label, track_title
 from intake.cases.labels import workflow_of_version as workflow_of
 from intake.cases.models import Case, CaseHistory
@@ -106,9 +106,9 @@ def timeline(*, db: Session, settings: Settings, case: Case, with_notes: bool) -
         text = _history_text(db, row, wf, previous, person)
         previous = wf or previous
         who = names.get(row.actor_id or "", "")
-        entries.append(
-            Entry(row.at, who, web.role_label(row.actor_role), text, row.reason, row.kind)
-        )
+        # A reason is free text about the person: only with need to know, like a note.
+        reason = reasons.open_reason(settings=settings, row=row) if with_notes else ""
+        entries.append(Entry(row.at, who, web.role_label(row.actor_role), text, reason, row.kind))
     titles: dict[str, str] = {}
     for s in submissions:
         title = _form_title(db, s.form_version_id, titles)

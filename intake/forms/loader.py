@@ -31,7 +31,13 @@ from intake.forms.definition import (
     PageDef,
     Texts,
 )
-from intake.forms.schema import ChoiceSchema, FieldSchema, FieldType, FormSchema
+from intake.forms.schema import (
+    PERSONAL_TEXT_TYPES,
+    ChoiceSchema,
+    FieldSchema,
+    FieldType,
+    FormSchema,
+)
 from intake.i18n import gettext as _
 from intake.yaml_source import (
     DefinitionProblems,
@@ -238,7 +244,7 @@ class _Builder:
             relevant=relevant,
             choices=choices,
             choice_filter=self.choice_filter(raw, path, scope, choices),
-            sensitive=raw.sensitive,
+            sensitive=raw.sensitive or raw.type in PERSONAL_TEXT_TYPES,
             calculation=self.calculation_of(raw, scope),
             fields=fields,
             min_rows=raw.min,

@@ -53,6 +53,15 @@ class FieldType(StrEnum):
     REPEAT = "repeat"
 
 
+# Answers a person writes in their own words or that reach them (free text, a phone
+# number, an e-mail address) are always sensitive: sealed at rest and shown only to the
+# case's team and supervisors. An "other, please say" box names a person as surely as
+# a name field does, so no definition can mark one as public.
+PERSONAL_TEXT_TYPES = frozenset(
+    {FieldType.TEXT, FieldType.TEXTAREA, FieldType.PHONE, FieldType.EMAIL}
+)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -96,7 +105,11 @@ class FieldSchema(_Strict):
         description="Expression deciding which options are offered; 'choice' is the option's"
         " name and choice.<key> its attributes",
     )
-    sensitive: bool = Field(default=False, description="Encrypted at rest, shown only to need")
+    sensitive: bool = Field(
+        default=False,
+        description="Encrypted at rest, shown only to need (always so for free text,"
+        " phone and e-mail answers)",
+    )
     calculation: Expression | None = Field(
         default=None, description="Expression of a calculate field"
     )

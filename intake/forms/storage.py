@@ -18,7 +18,7 @@ from typing import Any
 from intake.config import Settings
 from intake.forms.definition import FormDefinition
 from intake.forms.schema import FieldType
-from intake.security.field_crypto import Keyring, decrypt_value, encrypt_value
+from intake.security.field_crypto import Keyring, decrypt_value, encrypt_value, key_id_of
 
 
 @lru_cache(maxsize=8)
@@ -63,17 +63,37 @@ def seal(
 def unseal(
     *, settings: Settings, form: FormDefinition, stored: Mapping[str, Any], row: str
 ) -> dict[str, Any]:
-    """The JSON answers of a row, sensitive ones decrypted (FieldCryptoError if tampered)."""
+    """The JSON answers of a row, sensitive ones decrypted (FieldCryptoError if tampered).
+
+    A value of a sealed name that is not shaped like a token was stored before its
+    field became sensitive (free text is sealed since migration 0016, which seals what
+    it finds, as `intake keys rotate` does): it is read as it is."""
     keyring = keyring_for(settings)
     sealed = sealed_names(form)
     return {
         name: (
             json.loads(decrypt_value(keyring=keyring, token=value, context=f"{row}:{name}"))
-            if name in sealed and isinstance(value, str)
+            if name in sealed and key_id_of(value) is not None
             else value
         )
         for name, value in stored.items()
     }
+
+
+def seal_clear(
+    *, settings: Settings, form: FormDefinition, stored: Mapping[str, Any], row: str
+) -> dict[str, Any] | None:
+    """The stored answers with every sealed name that is still in the clear sealed, or
+    None when there is none (rows written before a field became sensitive)."""
+    sealed = sealed_names(form)
+    clear = {
+        name: value
+        for name, value in stored.items()
+        if name in sealed and value is not None and key_id_of(value) is None
+    }
+    if not clear:
+        return None
+    return {**stored, **seal(settings=settings, form=form, answers=clear, row=row)}
 
 
 def person_answers(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_rotate(args: argparse.Namespace) -> int:
     from intake.config import get_settings
-    from intake.db import make_engine, make_session_factory
+    from intake.db import make_engine, make_session_factory, write_transaction
     from intake.forms.storage import keyring_for
     from intake.keys import rotation
+    from intake.keys.clear_text import seal_clear_values
 
     settings = get_settings()
     keyring = keyring_for(settings)
@@ -40,6 +41,10 @@ def cmd_rotate(args: argparse.Namespace) -> int:
 
     engine = make_engine(settings.database_url)
     with make_session_factory(engine)() as db:
+        with write_transaction(db):
+            sealed = seal_clear_values(conn=db.connection(), settings=settings)
+        if sealed:
+            print(f"sealed {sum(sealed.values())} row(s) written in the clear by an older version")
         report = rotation.rotate(
             db=db, keyring=keyring, batch_size=args.batch_size, on_batch=progress_line
         )

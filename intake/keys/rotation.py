@@ -23,10 +23,11 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from intake.accounts import mfa
 from intake.accounts.mfa_models import SignInChallenge
 from intake.accounts.models import User
-from intake.cases import notes
-from intake.cases.models import CaseNote
+from intake.cases import notes, reasons
+from intake.cases.models import CaseHistory, CaseNote
 from intake.db import read_transaction, write_transaction
 from intake.filling.models import FormDraft, Submission
+from intake.referrals.models import ReferralForm
 from intake.security.field_crypto import (
     VERSION,
     FieldCryptoError,
@@ -63,6 +64,10 @@ class AnswerColumn:
 SEALED: tuple[Column | AnswerColumn, ...] = (
     AnswerColumn("submissions", Submission.id, Submission.answers, lambda i: f"submission:{i}"),
     AnswerColumn("drafts", FormDraft.id, FormDraft.answers, lambda i: f"draft:{i}"),
+    AnswerColumn(
+        "shared forms", ReferralForm.id, ReferralForm.answers, lambda i: f"referral_form:{i}"
+    ),
+    Column("history reasons", CaseHistory.id, CaseHistory.reason, reasons.reason_context),
     Column("notes", CaseNote.id, CaseNote.sealed_text, notes._context),
     Column("second factors", User.id, User.totp_secret, mfa.secret_context),
     Column("second factors pending", User.id, User.totp_pending_secret, mfa.pending_context),

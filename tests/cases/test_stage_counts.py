@@ -11,6 +11,7 @@ from intake.cases import stage_counts, stages
 from intake.cases.models import Case
 from intake.cases.rules import ConflictError
 from tests.cases.helpers import open_case, publish_shipped
+from tests.conftest import SEALING
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +31,7 @@ def _recounted(db: Session, user: User) -> dict[tuple[str, str, str], tuple[int,
 def _fire(db: Session, case: Case, user: User, trigger: str, reason: str | None = None) -> Case:
     stages.fire_transition(
         db=db,
+        settings=SEALING,
         case=case,
         user=user,
         trigger=trigger,
@@ -65,6 +67,7 @@ def test_a_conflicting_change_moves_no_count(db: Session, worker: User, supervis
     with pytest.raises(ConflictError):
         stages.fire_transition(
             db=db,
+            settings=SEALING,
             case=case,
             user=supervisor,
             trigger="close",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import inspect, text
@@ -15,8 +16,9 @@ from intake.cases.models import Case
 from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.filling.models import FormDraft
-from intake.forms.storage import seal
+from intake.forms.storage import keyring_for, seal
 from intake.overlap.models import CaseFingerprint, OverlapMatch
+from intake.security.field_crypto import decrypt_value, key_id_of
 from tests.cases.helpers import assign, open_case, reload, submit
 
 CANARY = "Canary-Žemaitė-7731"
@@ -71,6 +73,7 @@ def closed_case_with_canaries(
     case = reload(db, case)
     stages.fire_transition(
         db=db,
+        settings=settings,
         case=case,
         user=supervisor,
         trigger="close",
@@ -86,12 +89,57 @@ def link_overlap(db: Session, case: Case, other: Case) -> None:
     db.commit()
 
 
-def every_text(connection: Connection) -> str:
-    """Every value of every column of every table, as one text (JSON as stored)."""
+# Where sealed values rest, and the associated data each one is bound to.
+_SEALED_ANSWERS = {
+    "submissions": "submission",
+    "form_drafts": "draft",
+    "referral_forms": "referral_form",
+}
+_SEALED_TEXT = {"case_notes": "note", "case_history": "case_history"}
+
+
+def _opened(settings: Settings, table: str, row: Any, column: str, value: Any) -> Any:
+    """The value with every token opened that the keys open (as the server would)."""
+    keyring = keyring_for(settings)
+    if table in _SEALED_ANSWERS and isinstance(value, dict):
+        return {
+            name: (
+                decrypt_value(
+                    keyring=keyring,
+                    token=answer,
+                    context=f"{_SEALED_ANSWERS[table]}:{row.id}:{name}",
+                )
+                if key_id_of(answer)
+                else answer
+            )
+            for name, answer in value.items()
+        }
+    if table in _SEALED_TEXT and key_id_of(value):
+        return decrypt_value(
+            keyring=keyring, token=value, context=f"{_SEALED_TEXT[table]}:{row.id}"
+        )
+    return value
+
+
+def every_text(connection: Connection, settings: Settings | None = None) -> str:
+    """Every value of every column of every table, as one text (JSON as stored); with
+    `settings`, every sealed answer, note and reason opened with the data keys, so a
+    canary is found whether it rests in the clear or sealed."""
     parts: list[str] = []
     for table in inspect(connection).get_table_names():
         for row in connection.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
-            parts.extend(str(value) for value in row if value is not None)
+            for column, value in row._mapping.items():
+                if value is None:
+                    continue
+                if table in _SEALED_ANSWERS and column == "answers" and isinstance(value, str):
+                    value = json.loads(value)  # SQLite returns JSON as text, non-ASCII escaped
+                if settings is not None:
+                    value = _opened(settings, table, row, column, value)
+                parts.append(
+                    json.dumps(value, ensure_ascii=False, default=str)
+                    if isinstance(value, dict)
+                    else str(value)
+                )
     return "\n".join(parts)
 
 

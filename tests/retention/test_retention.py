@@ -46,15 +46,15 @@ def test_retention_erases_every_answer_note_and_reason_and_keeps_the_statistics(
     other_supervisor = make_user(db, other_org, "supervisor", "other.supervisor")
     kept = closed_case_with_canaries(db, settings, other_worker, other_supervisor, canary="Kept-B")
     link_overlap(db, due, kept)
-    assert CANARY in every_text(connection)
+    assert CANARY in every_text(connection, settings)
     before = dashboard.dashboard(db=db, user=supervisor, now=LATER, timezone="UTC")
     before_other = dashboard.dashboard(db=db, user=other_supervisor, now=LATER, timezone="UTC")
 
     report = retention.run(db=db, settings=settings, now=LATER)
 
     assert (report.due, report.anonymised) == (1, 1)
-    assert CANARY not in every_text(connection)
-    assert CANARY.lower() not in every_text(connection).lower()
+    assert CANARY not in every_text(connection, settings)
+    assert CANARY.lower() not in every_text(connection, settings).lower()
     # The dashboard's figures are those of before, for both organisations.
     assert dashboard.dashboard(db=db, user=supervisor, now=LATER, timezone="UTC") == before
     assert (
@@ -96,12 +96,12 @@ def test_a_dry_run_changes_nothing(
     supervisor: User,
 ) -> None:
     due = closed_case_with_canaries(db, settings, worker, supervisor)
-    before = every_text(connection)
+    before = every_text(connection, settings)
 
     report = retention.run(db=db, settings=settings, now=LATER, dry_run=True)
 
     assert (report.due, report.anonymised, report.dry_run) == (1, 0, True)
-    assert every_text(connection) == before
+    assert every_text(connection, settings) == before
     assert reload(db, due).anonymised_at is None
     # Not yet due today: five years have not passed.
     assert retention.run(db=db, settings=settings).due == 0

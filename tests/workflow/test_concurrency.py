@@ -25,7 +25,7 @@ from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseHistory
 from intake.db import make_engine, make_session_factory, new_id, read_transaction, write_intent
 from tests.cases.helpers import open_case, publish_shipped
-from tests.conftest import PASSWORD, PG_URL
+from tests.conftest import PASSWORD, PG_URL, SEALING
 
 ROUNDS = 3
 
@@ -104,6 +104,7 @@ def _race(
             try:
                 workflow_service.fire_transition(
                     db=db,
+                    settings=SEALING,
                     case=case,
                     user=user,
                     trigger="close",

@@ -12,6 +12,7 @@ from intake.cases import service as cases
 from intake.cases import stages as workflow_service
 from intake.cases.access import CaseNotFound
 from intake.cases.models import Case
+from intake.cases.reasons import open_reason
 from tests.cases.helpers import (
     GIRL_16,
     WOMAN_30,
@@ -23,7 +24,7 @@ from tests.cases.helpers import (
     reload,
     submit,
 )
-from tests.conftest import make_user
+from tests.conftest import SEALING, make_user
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +35,7 @@ def shipped_definitions(db: Session) -> None:
 def fire(db: Session, case: Case, user: User, trigger: str, reason: str | None = None) -> Case:
     workflow_service.fire_transition(
         db=db,
+        settings=SEALING,
         case=case,
         user=user,
         trigger=trigger,
@@ -157,6 +159,7 @@ def _refused(
     with pytest.raises(workflow_service.TransitionNotAllowed) as caught:
         workflow_service.fire_transition(
             db=db,
+            settings=SEALING,
             case=case,
             user=user,
             trigger=trigger,
@@ -251,7 +254,9 @@ def test_a_closed_case_does_not_move(db: Session, worker: User, supervisor: User
         "Not possible from this stage"
     ]
     [row] = [r for r in history_of(db, case.id) if r.kind == "transition"]
-    assert row.reason == "moved abroad"
+    # Sealed at rest, bound to its row; opened only with the data keys.
+    assert "moved abroad" not in row.reason
+    assert open_reason(settings=SEALING, row=row) == "moved abroad"
 
 
 def test_a_stale_page_is_a_conflict_and_changes_nothing(
@@ -264,6 +269,7 @@ def test_a_stale_page_is_a_conflict_and_changes_nothing(
     with pytest.raises(workflow_service.ConflictError) as caught:
         workflow_service.fire_transition(
             db=db,
+            settings=SEALING,
             case=case,
             user=supervisor,
             trigger="close",
@@ -284,6 +290,7 @@ def test_a_case_not_visible_to_the_user_cannot_be_moved(
     with pytest.raises(CaseNotFound):
         workflow_service.fire_transition(
             db=db,
+            settings=SEALING,
             case=case,
             user=stranger,
             trigger="close",
@@ -329,7 +336,7 @@ def _change(db: Session, case: Case, user: User, **overrides: object) -> Case:
         "expected_row_version": case.row_version,
     }
     values.update(overrides)
-    workflow_service.change_track(db=db, case=case, user=user, **values)  # type: ignore[arg-type]
+    workflow_service.change_track(db=db, settings=SEALING, case=case, user=user, **values)  # type: ignore[arg-type]
     return reload(db, case)
 
 
@@ -342,7 +349,7 @@ def test_a_supervisor_moves_a_case_to_another_track_with_a_reason(
     assert (moved.track, moved.state) == ("young_girls", "urgent_assistance")
     assert moved.workflow_version_id != old_version
     row = history_of(db, case.id)[-1]
-    assert (row.kind, row.reason, row.actor_id) == (
+    assert (row.kind, open_reason(settings=SEALING, row=row), row.actor_id) == (
         "track_changed",
         "age confirmed by a document: 16",
         supervisor.id,
