@@ -9,6 +9,7 @@ number, and counting every row of a large organisation on each page is waste.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
+from intake.cases import caseload_attention as attention
 from intake.cases import references, rules
 from intake.cases.access import visible_cases
 from intake.cases.labels import state_label, track_title, workflow_of_version
@@ -40,7 +42,7 @@ from intake.definitions.models import DefinitionVersion
 from intake.security.permissions import Permission, has_permission
 from intake.workflow.compiled import Workflow
 
-Tab = Literal["mine", "organisation", "overdue"]
+Tab = Literal["mine", "organisation", "attention", "overdue"]
 PAGE_SIZE = 25
 COUNT_CAP = 1000
 _CURSOR = re.compile(r"(\d{1,20})-([0-9a-f]{32})")
@@ -67,6 +69,7 @@ class Row:
     days_in_stage: int
     overdue: bool
     closed: bool
+    why: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,10 +84,29 @@ class Page:
 
 
 def tabs_for(user: User) -> list[Tab]:
-    """The lists a role has: the organisation's only for supervisors."""
+    """The lists a role has: the organisation's and the attention list only for supervisors."""
     if has_permission(user, Permission.CASES_ORGANISATION):
-        return ["mine", "organisation", "overdue"]
+        return ["organisation", "attention", "mine", "overdue"]
     return ["mine", "overdue"]
+
+
+def tab_counts(*, db: Session, user: User, now: dt.datetime) -> dict[Tab, tuple[int, bool]]:
+    """Each list's capped count (and whether more), in the order of tabs_for."""
+    counts: dict[Tab, tuple[int, bool]] = {}
+    for name in tabs_for(user):
+        filters = Filters(tab=name)
+        query, _bad = filtered(db=db, user=user, filters=filters, now=now)
+        counts[name] = list_count(db=db, user=user, filters=filters, query=query)
+    return counts
+
+
+def choose_tab(*, user: User, asked: str, counts: dict[Tab, tuple[int, bool]]) -> Tab:
+    """The list asked for; without one, the first list of the role that is not empty
+    (a supervisor's organisation first), else the role's first list."""
+    tabs = tabs_for(user)
+    if asked in tabs:
+        return next(t for t in tabs if t == asked)
+    return next((t for t in tabs if counts.get(t, (0, False))[0] > 0), tabs[0])
 
 
 def _sees_organisation(user: User) -> bool:
@@ -141,6 +163,11 @@ def filtered(
         query = query.where(_mine(user))
     elif filters.tab == "overdue":
         query = query.where(overdue_condition(db=db, now=now))
+    elif filters.tab == "attention":
+        overdue = overdue_condition(db=db, now=now)
+        query = query.where(
+            attention.attention_condition(db=db, user=user, now=now, overdue=overdue)
+        )
     if filters.track:
         query = query.where(Case.track == filters.track)
     if filters.stage:
@@ -248,6 +275,9 @@ def page(
     cases = cases[:size]
     workflows: dict[str, Workflow | None] = {}
     rows = [_row(db, case, workflows, now) for case in cases]
+    if filters.tab == "attention" and not filters.reference.strip():
+        reasons = attention.why(db=db, user=user, cases=cases, now=now)
+        rows = [dataclasses.replace(row, why=reasons[row.id].sentences) for row in rows]
     cursor = encode_cursor(cases[-1].last_activity_at, cases[-1].id) if more else None
     return Page(rows, cursor, count, capped, bad_reference)
 

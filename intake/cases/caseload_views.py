@@ -23,6 +23,7 @@ def tab_label(tab: str) -> str:
     labels = {
         "mine": _("My cases"),
         "organisation": _("My organisation"),
+        "attention": _("Attention"),
         "overdue": _("Overdue"),
     }
     return labels.get(tab, tab)
@@ -49,24 +50,18 @@ def caseload_page(
     request: Request,
     db: DbSession,
     user: CaseViewer,
-    tab: Annotated[str, Query(max_length=20)] = "mine",
+    tab: Annotated[str, Query(max_length=20)] = "",
     stage: Annotated[str, Query(max_length=64, pattern=NO_NUL)] = "",
     track: Annotated[str, Query(max_length=64, pattern=NO_NUL)] = "",
     q: Annotated[str, Query(max_length=40, pattern=NO_NUL)] = "",
     after: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
-    tabs = caseload.tabs_for(user)
-    chosen: caseload.Tab = next((t for t in tabs if t == tab), "mine")
-    filters = caseload.Filters(tab=chosen, stage=stage, track=track, reference=q)
     now = utcnow()
+    counts = caseload.tab_counts(db=db, user=user, now=now)
+    # Without a tab asked for, the list opens where there is something to see.
+    chosen = caseload.choose_tab(user=user, asked=tab, counts=counts)
+    filters = caseload.Filters(tab=chosen, stage=stage, track=track, reference=q)
     found = caseload.page(db=db, user=user, filters=filters, after=after, now=now)
-    counts = {}
-    for name in tabs:
-        tab_filters = caseload.Filters(tab=name)
-        query, _bad = caseload.filtered(db=db, user=user, filters=tab_filters, now=now)
-        counts[name] = shown_count(
-            *caseload.list_count(db=db, user=user, filters=tab_filters, query=query)
-        )
     tracks, stages = caseload.filter_choices(db=db)
     kept = {"tab": chosen, "stage": stage, "track": track, "q": q}
     next_url = None
@@ -74,7 +69,7 @@ def caseload_page(
         shown = {k: v for k, v in kept.items() if v}
         next_url = "/cases?" + urlencode({**shown, "after": found.next_cursor})
     context = {
-        "tabs": [(name, tab_label(name), counts[name]) for name in tabs],
+        "tabs": [(name, tab_label(name), shown_count(*number)) for name, number in counts.items()],
         "chosen": chosen,
         "filters": filters,
         "page": found,

@@ -1,0 +1,107 @@
+"""The case list opens where there is something to see, and a supervisor's "Attention"
+list holds the cases someone should act on: overdue, or waiting on a form."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bs4 import BeautifulSoup
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from intake.accounts.models import Organisation, User
+from intake.cases.models import Case
+from intake.db import utcnow
+from tests.conftest import login, make_user
+
+from .helpers import open_case, submit
+
+
+def _soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "html.parser")
+
+
+def _current_tab(soup: BeautifulSoup) -> str:
+    [current] = soup.select(".tabs a[aria-current=page]")
+    return str(current["data-tab"])
+
+
+def _listed(soup: BeautifulSoup) -> dict[str, str]:
+    return {
+        row.select_one(".reference").get_text(strip=True): " ".join(row.get_text(" ").split())
+        for row in soup.select(".case-row")
+    }
+
+
+def _at(db: Session, case: Case, state: str, days: int) -> Case:
+    case.state = state
+    case.state_entered_at = utcnow() - dt.timedelta(days=days)
+    db.commit()
+    return case
+
+
+def test_a_supervisor_opens_on_the_organisations_cases(
+    db: Session, client: TestClient, worker: User, supervisor: User
+) -> None:
+    case = open_case(db, worker)  # the worker's case: none is the supervisor's own
+    login(client, supervisor.username)
+    soup = _soup(client.get("/cases").text)
+    assert _current_tab(soup) == "organisation"
+    assert list(_listed(soup)) == [case.reference]
+    tabs = [a["data-tab"] for a in soup.select(".tabs a")]
+    assert tabs == ["organisation", "attention", "mine", "overdue"]
+    # A tab asked for is the tab shown, empty or not.
+    mine = _soup(client.get("/cases?tab=mine").text)
+    assert _current_tab(mine) == "mine" and _listed(mine) == {}
+
+
+def test_without_cases_the_first_list_is_shown_and_a_worker_opens_on_their_own(
+    db: Session, client: TestClient, org: Organisation, worker: User, supervisor: User
+) -> None:
+    login(client, supervisor.username)
+    assert _current_tab(_soup(client.get("/cases").text)) == "organisation"
+    case = open_case(db, worker)
+    colleague = make_user(db, org, "outreach_worker", "colleague")
+    open_case(db, colleague)
+    client.cookies.clear()
+    login(client, worker.username)
+    soup = _soup(client.get("/cases").text)
+    assert _current_tab(soup) == "mine"
+    assert list(_listed(soup)) == [case.reference]
+    assert [a["data-tab"] for a in soup.select(".tabs a")] == ["mine", "overdue"]
+    # A worker asking for a supervisor's list gets their own.
+    assert _current_tab(_soup(client.get("/cases?tab=attention").text)) == "mine"
+
+
+def test_the_attention_list_holds_overdue_cases_and_cases_waiting_on_a_form(
+    db: Session,
+    client: TestClient,
+    worker: User,
+    supervisor: User,
+    other_org: Organisation,
+) -> None:
+    overdue = _at(db, open_case(db, worker), "urgent_assistance", 10)
+    waiting = _at(db, open_case(db, worker), "temporary_housing", 5)
+    filled = _at(db, open_case(db, worker), "temporary_housing", 5)
+    submit(db, filled, "housing_placement", worker)
+    just_arrived = _at(db, open_case(db, worker), "temporary_housing", 1)
+    closed = _at(db, open_case(db, worker), "urgent_assistance", 10)
+    closed.closed_at = utcnow()
+    db.commit()
+    stranger = make_user(db, other_org, "outreach_worker", "stranger")
+    foreign = _at(db, open_case(db, stranger), "urgent_assistance", 10)
+
+    login(client, supervisor.username)
+    page = client.get("/cases?tab=attention")
+    assert page.status_code == 200
+    soup = _soup(page.text)
+    assert _current_tab(soup) == "attention"
+    listed = _listed(soup)
+    assert set(listed) == {overdue.reference, waiting.reference}
+    assert "Overdue" in listed[overdue.reference]
+    assert "Waiting on the Temporary housing form" in listed[waiting.reference]
+    for absent in (filled, just_arrived, closed, foreign):
+        assert absent.reference not in page.text
+    counts = {a["data-tab"]: a.select_one(".count").get_text() for a in soup.select(".tabs a")}
+    assert counts["attention"] == "(2)"
+    assert counts["organisation"] == "(4)"
