@@ -32,9 +32,11 @@ from intake.cases.rules import CaseError
 from intake.compression import CompressHtml
 from intake.config import Settings, get_settings
 from intake.db import make_engine, make_session_factory
+from intake.filling import offline_views
 from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
+from intake.referrals import transfer_views
 from intake.referrals import views as referral_views
 from intake.retention import daily as retention_daily
 from intake.retention import views as retention_views
@@ -241,10 +243,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticAssets(STATIC_DIR), name="static")
     app.include_router(account_views.router)
     app.include_router(form_views.router)
+    app.include_router(offline_views.router)
     app.include_router(admin_views.router)
     app.include_router(case_views.router)
     app.include_router(dashboard_views.router)
     app.include_router(referral_views.router)
+    app.include_router(transfer_views.router)
     app.include_router(retention_views.router)
     app.include_router(audit_trail_views.router)
     app.include_router(statistics_views.router)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
@@ -98,12 +98,20 @@ def add_note(*, db: Session, settings: Settings, actor: User, case: Case, text: 
     return note
 
 
+def _written_here(case: Case) -> ColumnElement[bool]:
+    """Notes by the case's own organisation: a transferred case's earlier notes stay with the
+    organisation that wrote them (intake.referrals.transfers)."""
+    return CaseNote.author_id.in_(
+        select(User.id).where(User.organisation_id == case.organisation_id)
+    )
+
+
 def notes_of(*, db: Session, settings: Settings, case: Case) -> list[Note]:
     """The case's notes in the clear, oldest first (the caller checks may_read_sensitive)."""
     keyring = keyring_for(settings)
     rows = db.execute(
         select(CaseNote)
-        .where(CaseNote.case_id == case.id)
+        .where(CaseNote.case_id == case.id, _written_here(case))
         .order_by(CaseNote.created_at, CaseNote.id)
     ).scalars()
     return [
@@ -122,7 +130,7 @@ def note_stamps(*, db: Session, case: Case) -> list[tuple[dt.datetime, str, str]
     """When and by whom each note was added (no text), for readers without need to know."""
     rows = db.execute(
         select(CaseNote.created_at, CaseNote.author_id, CaseNote.author_role)
-        .where(CaseNote.case_id == case.id)
+        .where(CaseNote.case_id == case.id, _written_here(case))
         .order_by(CaseNote.created_at, CaseNote.id)
     ).all()
     return [(at, author, role) for at, author, role in rows]

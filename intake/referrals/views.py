@@ -22,7 +22,7 @@ from intake.cases.access import CaseNotFound, get_visible_case
 from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import DbSession, read_transaction, utcnow, write_transaction
-from intake.referrals import answering, common, making, queries, sharing
+from intake.referrals import answering, common, making, queries, sharing, transfers
 from intake.referrals.common import AlreadyAnswered, ReferralError, ReferralNotFound
 from intake.security.permissions import Permission, has_permission, require
 
@@ -37,7 +37,8 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _case(db: Session, user: User, case_id: str, action: str) -> Case:
+def visible_case_or_404(db: Session, user: User, case_id: str, action: str) -> Case:
+    """The case if `user` may see it; else the request is audited and answered 404."""
     try:
         with read_transaction(db):
             return get_visible_case(db=db, user=user, case_id=case_id)
@@ -84,7 +85,7 @@ def _new_page(
 
 @router.get("/cases/{case_id}/referrals/new")
 def new_referral(request: Request, db: DbSession, user: ReferralMaker, case_id: str) -> Response:
-    case = _case(db, user, case_id, "referral.new")
+    case = visible_case_or_404(db, user, case_id, "referral.new")
     return _new_page(request, db, user, case, [])
 
 
@@ -98,7 +99,7 @@ def make_referral(
     service_key: Annotated[str, Form(alias="service", max_length=64)] = "",
     forms: Annotated[list[str] | None, Form(max_length=64)] = None,
 ) -> Response:
-    case = _case(db, user, case_id, "referral.sent")
+    case = visible_case_or_404(db, user, case_id, "referral.sent")
     try:
         referral = making.make_referral(
             db=db,
@@ -123,7 +124,12 @@ def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Respons
         rows = queries.incoming(
             db=db, user=user, answer_days=_settings(request).referral_answer_days
         )
-    return web.render(request, "referrals/incoming.html", _labels({"referrals": rows}))
+        moves = transfers.organisation_transfers(db=db, user=user)
+        names = common.organisation_names(
+            db, {t.from_organisation_id for t in moves} | {t.to_organisation_id for t in moves}
+        )
+    context = {"referrals": rows, "transfers": moves, "organisation_names": names}
+    return web.render(request, "referrals/incoming.html", _labels(context))
 
 
 def _labels(context: dict[str, Any]) -> dict[str, Any]:
@@ -253,14 +259,14 @@ def close(
 # --- what other pages show (template globals) -----------------------------------------------
 
 
-def _session_of(row: object) -> Session | None:
+def session_of(row: object) -> Session | None:
     try:
         return object_session(row)
     except Exception:  # a detached or foreign object: show nothing rather than fail a page
         return None
 
 
-def _reading(db: Session, work: Any) -> Any:
+def reading(db: Session, work: Any) -> Any:
     # A transaction already open (the page's own) is used as it is; otherwise the lookup
     # runs in a read transaction of its own, which takes no write lock.
     if db.in_transaction():
@@ -272,12 +278,12 @@ def _reading(db: Session, work: Any) -> Any:
 @pass_context
 def case_referrals(context: Any, case: Case, user: User | None) -> list[queries.Summary]:
     """The case page's referrals (sent from it, or the one it was made for)."""
-    db = _session_of(case)
+    db = session_of(case)
     if db is None or user is None:
         return []
     request = context.get("request")
     days = request.app.state.settings.referral_answer_days if request is not None else 5
-    result: list[queries.Summary] = _reading(
+    result: list[queries.Summary] = reading(
         db, lambda: queries.case_referrals(db=db, user=user, case=case, answer_days=days)
     )
     return result
@@ -285,10 +291,10 @@ def case_referrals(context: Any, case: Case, user: User | None) -> list[queries.
 
 def waiting_referrals(user: User | None) -> int:
     """How many referrals wait for the user's organisation (the navigation's count)."""
-    db = _session_of(user) if user is not None else None
+    db = session_of(user) if user is not None else None
     if db is None or user is None:
         return 0
-    count: int = _reading(db, lambda: queries.count_waiting(db=db, user=user))
+    count: int = reading(db, lambda: queries.count_waiting(db=db, user=user))
     return count
 
 
