@@ -30,6 +30,7 @@ from intake.forms.loader import load_form
 from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 from intake.workflow.loader import check_track_set, load_workflow
+from intake.workflow.track_rules import age_set_problems
 from intake.yaml_source import DefinitionProblems, Problem, load_yaml
 
 Kind = Literal["form", "workflow"]
@@ -296,6 +297,9 @@ def _published_track_problems(
             problems += [_breaks(version, problem, forms_changed) for problem in exc.problems]
     if not problems:
         problems += check_track_set(list(tracks.values()))
+        # A coming-of-age rule published now must lead to a track and stages that exist.
+        published = [c.compiled for c in checked if c.kind == "workflow"]
+        problems += age_set_problems(published, list(tracks.values()))
     return problems
 
 

@@ -45,6 +45,9 @@ class Transition:
     requires_team: tuple[str, ...]
     requires_reason: bool
     requires_consent: tuple[str, ...] = ()
+    # The condition in plain words, per language; services needed, by type and how many.
+    explain: Mapping[str, str] | None = None
+    requires_services: Mapping[str, int] = field(default_factory=lambda: frozen_mapping({}))
 
 
 @dataclass(frozen=True, eq=False)

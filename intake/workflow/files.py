@@ -7,6 +7,7 @@ from pathlib import Path
 
 from intake.workflow.compiled import Workflow
 from intake.workflow.loader import FormFields, check_track_set, load_workflow
+from intake.workflow.track_rules import age_set_problems
 from intake.yaml_source import DefinitionProblems, Problem
 
 _SOURCE_CHECKOUT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,7 @@ def load_track_files(
             problems += refused.problems
     if not problems:
         # Across-file rules only mean something when every file could be read.
-        problems += check_track_set(workflows)
+        problems += check_track_set(workflows) + age_set_problems(workflows)
     if problems:
         raise DefinitionProblems(problems)
     return workflows

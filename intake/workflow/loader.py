@@ -13,6 +13,8 @@ from intake.i18n import gettext as _
 from intake.workflow.checks import expand_sources, structural_problems
 from intake.workflow.compiled import State, Transition, Workflow, frozen_mapping
 from intake.workflow.schema import ROLES, TEAM_FUNCTIONS, TrackDefinition
+from intake.workflow.services import shipped_catalogue
+from intake.workflow.track_rules import rule_problems
 from intake.yaml_source import (
     DefinitionProblems,
     Problem,
@@ -44,12 +46,18 @@ def load_workflow(
     roles: Collection[str] = ROLES,
     team_functions: Collection[str] = TEAM_FUNCTIONS,
     choices: Mapping[str, Collection[str]] | None = None,
+    service_types: Collection[str] | None = None,
 ) -> Workflow:
-    """Check and compile one track; raise DefinitionProblems listing every problem."""
+    """Check and compile one track; raise DefinitionProblems listing every problem.
+
+    `service_types` are the services it may require (default: the shipped catalogue)."""
     source, definition = parse_track(text, file=file)
     problems = structural_problems(
         source, definition, forms=forms.keys(), roles=roles, team_functions=team_functions
     )
+    if service_types is None:
+        service_types = shipped_catalogue().codes()
+    problems += rule_problems(source, definition, service_types=service_types)
     compiler = _ExpressionCompiler(source=source, text=text, forms=forms, choices=choices or {})
     applies_when = compiler.compile(definition.applies_when, ("applies_when",))
     conditions: list[Expression | None] = []
@@ -218,10 +226,12 @@ def _build(
             requires_team=tuple(t.requires_team),
             requires_reason=t.requires_reason,
             requires_consent=tuple(t.requires_consent),
+            explain=frozen_mapping(t.explain) if t.explain is not None else None,
+            requires_services=frozen_mapping(t.requires_services),
         )
         for t, condition in zip(definition.transitions, conditions, strict=True)
     )
-    places = {key: source.position((key,)) for key in ("id", "applies_when", "priority")}
+    places = {key: source.position((key,)) for key in ("id", "applies_when", "priority", "on_age")}
     return Workflow(
         id=definition.id,
         version=definition.version,

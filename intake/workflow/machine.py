@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -35,16 +35,23 @@ class CaseFacts:
     today: dt.date
     # The purposes the person's latest consent allows (intake.cases.consent decides them).
     consents: frozenset[str] = frozenset()
+    # How many of each service type were delivered on the case (intake.cases.service_records).
+    services: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Blocker:
     """Why a transition cannot be fired now: a stable code and, where useful, what is missing."""
 
-    # missing_form, missing_team, missing_consent, condition_not_met, role_not_allowed,
-    # reason_required
+    # missing_form, missing_team, missing_consent, missing_services, condition_not_met,
+    # role_not_allowed, reason_required
     code: str
     subject: str | None = None
+    # missing_services: how many more are needed.
+    missing: int = 0
+    # condition_not_met: the condition in plain words per language, and the forms it reads.
+    explain: Mapping[str, str] | None = field(default=None, compare=False)
+    forms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,10 @@ def guards_of(transition: Transition) -> list[Guard]:
     guards += [Guard(partial(_form, form)) for form in transition.requires_forms]
     guards += [Guard(partial(_team, team)) for team in transition.requires_team]
     guards += [Guard(partial(_consent, purpose)) for purpose in transition.requires_consent]
+    guards += [
+        Guard(partial(_services, code, needed))
+        for code, needed in transition.requires_services.items()
+    ]
     if transition.condition is not None:
         guards.append(Guard(partial(_condition, transition)))
     if transition.requires_reason:
@@ -110,11 +121,20 @@ def _consent(purpose: str, context: FireContext) -> Blocker | None:
     return None if purpose in context.facts.consents else Blocker("missing_consent", purpose)
 
 
+def _services(code: str, needed: int, context: FireContext) -> Blocker | None:
+    missing = needed - context.facts.services.get(code, 0)
+    return None if missing <= 0 else Blocker("missing_services", code, missing=missing)
+
+
 def _condition(transition: Transition, context: FireContext) -> Blocker | None:
-    assert transition.condition is not None
-    value = transition.condition.evaluate(context.facts.answers, today=context.facts.today)
+    condition = transition.condition
+    assert condition is not None
+    value = condition.evaluate(context.facts.answers, today=context.facts.today)
     # Only a real True opens the way: a missing answer (None) keeps it shut.
-    return None if value is True else Blocker("condition_not_met", transition.condition.source)
+    if value is True:
+        return None
+    forms = tuple(sorted({name.split(".", 1)[0] for name in condition.references if "." in name}))
+    return Blocker("condition_not_met", condition.source, explain=transition.explain, forms=forms)
 
 
 def _reason(context: FireContext) -> Blocker | None:

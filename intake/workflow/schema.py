@@ -33,6 +33,11 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Labels = Annotated[dict[LanguageCode, Text], Field(max_length=MAX_LANGUAGES)]
 Names = Annotated[list[Name], Field(max_length=MAX_NAMES)]
+# How many of a service a step needs ("3 psychological sessions"): bounded like a form's numbers.
+MAX_SERVICES_REQUIRED = 1_000
+ServiceCounts = Annotated[
+    dict[Name, Annotated[int, Field(ge=1, le=MAX_SERVICES_REQUIRED)]], Field(max_length=MAX_NAMES)
+]
 
 
 class _Strict(BaseModel):
@@ -60,12 +65,30 @@ class TransitionDefinition(_Strict):
     roles: Names = Field(default_factory=list)
     requires_forms: Names = Field(default_factory=list)
     condition: Text | None = None
+    # The condition in plain words, in every language of the track (the check insists).
+    explain: Labels | None = None
+    # Services delivered on the case before the step (intake.cases.service_records).
+    requires_services: ServiceCounts = Field(default_factory=dict)
     requires_team: Names = Field(default_factory=list)
     # The person's latest consent must allow each of these ("Needs the person's consent to ...").
     requires_consent: Annotated[list[ConsentPurpose], Field(max_length=len(CONSENT_PURPOSES))] = (
         Field(default_factory=list)
     )
     requires_reason: bool = False
+
+
+class AgeTarget(_Strict):
+    """Where a case goes when the person comes of age: a track, and a stage for each stage."""
+
+    track: Name
+    state_map: Annotated[dict[Name, Name], Field(min_length=1, max_length=MAX_STATES)]
+
+
+class AgeRule(_Strict):
+    """What happens when the person reaches `years` (a girls' track hands over at 18)."""
+
+    years: Annotated[int, Field(ge=1, le=120)]
+    go_to: AgeTarget
 
 
 class TrackDefinition(_Strict):
@@ -78,6 +101,7 @@ class TrackDefinition(_Strict):
     applies_when: Text | None = None
     priority: Annotated[int, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)] = 0
     initial: Name
+    on_age: AgeRule | None = None
     states: Annotated[dict[Name, StateDefinition], Field(min_length=1, max_length=MAX_STATES)]
     transitions: Annotated[list[TransitionDefinition], Field(max_length=MAX_TRANSITIONS)] = Field(
         default_factory=list

@@ -16,7 +16,8 @@ DECISIONS = {"best_interests.decision": frozenset({"stay_in_care", "family_retur
 def _with_condition(condition: str) -> str:
     return VALID.replace(
         "    requires_forms: [consent]\n",
-        f'    requires_forms: [consent, best_interests]\n    condition: "{condition}"\n',
+        f'    requires_forms: [consent, best_interests]\n    condition: "{condition}"\n'
+        "    explain: {en: The decision allows it, lt: Sprendimas leidžia}\n",
     )
 
 

@@ -147,7 +147,8 @@ def test_a_bad_expression_is_placed_inside_its_text() -> None:
     text = VALID.replace(
         "    requires_forms: [consent]",
         "    requires_forms: [consent]\n"
-        "    condition: \"first_contact.gender = 'x' and consent.colour = 'red'\"",
+        "    condition: \"first_contact.gender = 'x' and consent.colour = 'red'\"\n"
+        "    explain: {en: Red, lt: Raudona}",
     )
     [problem] = problems_of(text)
     # The unknown name starts at column 32 of the expression, whose quote is at column 16.
@@ -158,7 +159,8 @@ def test_a_bad_expression_is_placed_inside_its_text() -> None:
 def test_a_condition_must_name_the_forms_it_reads() -> None:
     text = VALID.replace(
         "    requires_forms: [consent]",
-        "    requires_forms: [consent]\n    condition: \"best_interests.decision = 'approved'\"",
+        "    requires_forms: [consent]\n    condition: \"best_interests.decision = 'approved'\"\n"
+        "    explain: {en: Approved, lt: Patvirtinta}",
     )
     assert problems_of(text) == [
         "workflows/tiny.yaml:21:16: the condition reads form 'best_interests', "
