@@ -31,7 +31,7 @@ def test_a_blocked_next_step_is_the_solid_button_with_its_reasons_under_it(
     case = open_case(db, worker)
     login(client, supervisor.username)
     soup = _soup(client.get(f"/cases/{case.id}").text)
-    actions = soup.select_one("section.actions")
+    actions = soup.select_one("section.case-actions")
     assert actions is not None
     # One solid button in the section, and it is the step forward, not "record lost contact".
     [solid] = actions.select("button.primary")
@@ -104,7 +104,7 @@ def test_a_worker_is_not_led_to_record_lost_contact(
     case = open_case(db, worker)
     login(client, worker.username)
     soup = _soup(client.get(f"/cases/{case.id}").text)
-    actions = soup.select_one("section.actions")
+    actions = soup.select_one("section.case-actions")
     assert actions is not None
     assert actions.select("button.primary") == []
     assert "A supervisor moves the case to its next stage" in _text(actions)
