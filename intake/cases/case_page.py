@@ -203,7 +203,10 @@ def _reasons(found: stages.ActionView, form_keys: set[str]) -> list[Reason]:
     for index, text in enumerate(found.reasons):
         blocker = blockers[index] if index < len(blockers) else None
         subject = getattr(blocker, "subject", None) or ""
-        if blocker is not None and subject in form_keys:
+        own_href = getattr(text, "href", None)  # a blocked reason that knows its form
+        if own_href:
+            reasons.append(Reason(str(text), own_href, _("Fill in the form")))
+        elif blocker is not None and subject in form_keys:
             reasons.append(Reason(str(text), f"#stage-form-{subject}", _("Fill in the form")))
         elif blocker is not None and blocker.code == "missing_team":
             reasons.append(Reason(str(text), "#team-heading", _("Add to the team")))

@@ -36,6 +36,7 @@ from intake.cases import references, rules
 from intake.cases.access import visible_cases
 from intake.cases.labels import state_label, track_title, workflow_of_version
 from intake.cases.models import Case, CaseTeamMember
+from intake.config import Settings
 from intake.db import UtcDateTime
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
@@ -90,12 +91,14 @@ def tabs_for(user: User) -> list[Tab]:
     return ["mine", "overdue"]
 
 
-def tab_counts(*, db: Session, user: User, now: dt.datetime) -> dict[Tab, tuple[int, bool]]:
+def tab_counts(
+    *, db: Session, user: User, now: dt.datetime, settings: Settings | None = None
+) -> dict[Tab, tuple[int, bool]]:
     """Each list's capped count (and whether more), in the order of tabs_for."""
     counts: dict[Tab, tuple[int, bool]] = {}
     for name in tabs_for(user):
         filters = Filters(tab=name)
-        query, _bad = filtered(db=db, user=user, filters=filters, now=now)
+        query, _bad = filtered(db=db, user=user, filters=filters, now=now, settings=settings)
         counts[name] = list_count(db=db, user=user, filters=filters, query=query)
     return counts
 
@@ -148,7 +151,12 @@ def _workflow_versions(db: Session) -> list[DefinitionVersion]:
 
 
 def filtered(
-    *, db: Session, user: User, filters: Filters, now: dt.datetime
+    *,
+    db: Session,
+    user: User,
+    filters: Filters,
+    now: dt.datetime,
+    settings: Settings | None = None,
 ) -> tuple[Select[Case], bool]:
     """The cases of a list as a query, and whether a typed reference could not be read."""
     query = visible_cases(user=user)
@@ -166,7 +174,9 @@ def filtered(
     elif filters.tab == "attention":
         overdue = overdue_condition(db=db, now=now)
         query = query.where(
-            attention.attention_condition(db=db, user=user, now=now, overdue=overdue)
+            attention.attention_condition(
+                db=db, user=user, now=now, overdue=overdue, settings=settings
+            )
         )
     if filters.track:
         query = query.where(Case.track == filters.track)
@@ -253,10 +263,11 @@ def page(
     after: str = "",
     now: dt.datetime,
     size: int | None = None,
+    settings: Settings | None = None,
 ) -> Page:
     """One page of a list, newest activity first, after the cursor `after` (keyset, no OFFSET)."""
     size = size or PAGE_SIZE
-    query, bad_reference = filtered(db=db, user=user, filters=filters, now=now)
+    query, bad_reference = filtered(db=db, user=user, filters=filters, now=now, settings=settings)
     count, capped = list_count(db=db, user=user, filters=filters, query=query)
     position = decode_cursor(after)
     if position is not None:
@@ -276,7 +287,7 @@ def page(
     workflows: dict[str, Workflow | None] = {}
     rows = [_row(db, case, workflows, now) for case in cases]
     if filters.tab == "attention" and not filters.reference.strip():
-        reasons = attention.why(db=db, user=user, cases=cases, now=now)
+        reasons = attention.why(db=db, user=user, cases=cases, now=now, settings=settings)
         rows = [dataclasses.replace(row, why=reasons[row.id].sentences) for row in rows]
     cursor = encode_cursor(cases[-1].last_activity_at, cases[-1].id) if more else None
     return Page(rows, cursor, count, capped, bad_reference)

@@ -25,6 +25,7 @@ from intake.cases import rules
 from intake.cases.labels import workflow_of_version
 from intake.cases.models import Case
 from intake.cases.rules import label_in
+from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.definitions.models import DefinitionVersion
 from intake.filling.models import Submission
@@ -85,13 +86,18 @@ def waiting_on_form_condition(*, db: Session, now: dt.datetime) -> ColumnElement
     return and_(Case.closed_at.is_(None), Case.state_entered_at <= since, or_(*parts))
 
 
-def coming_of_age_ids(*, db: Session, user: User, today: dt.date) -> list[str]:
-    """The ids of the cases the coming-of-age rule lists for this user today (none without it)."""
-    rule = _coming_of_age_rule()
-    if rule is None:
-        return []
-    found = rule(db=db, user=user, today=today)
-    return [str(getattr(item, "case_id", None) or getattr(item, "id", item)) for item in found]
+def coming_of_age_ids(
+    *, db: Session, user: User, today: dt.date, settings: Settings | None = None
+) -> list[str]:
+    """The ids of the cases the coming-of-age rule lists for this user today (none without
+    it), found once per session and day: a list page asks for its count, rows and reasons."""
+    key = ("coming_of_age_ids", user.id, today)
+    if key not in db.info:
+        rule = _coming_of_age_rule()
+        found = rule(db=db, user=user, today=today, settings=settings) if rule else []
+        db.info[key] = [str(getattr(item, "case_id", item)) for item in found]
+    ids: list[str] = db.info[key]
+    return ids
 
 
 def _coming_of_age_rule() -> ComingOfAge | None:
@@ -105,17 +111,29 @@ def _coming_of_age_rule() -> ComingOfAge | None:
 
 
 def attention_condition(
-    *, db: Session, user: User, now: dt.datetime, overdue: ColumnElement[bool]
+    *,
+    db: Session,
+    user: User,
+    now: dt.datetime,
+    overdue: ColumnElement[bool],
+    settings: Settings | None = None,
 ) -> ColumnElement[bool]:
     """Overdue, coming of age, or waiting on a form: the attention list as one condition."""
     conditions = [overdue, waiting_on_form_condition(db=db, now=now)]
-    ids = coming_of_age_ids(db=db, user=user, today=now.date())
+    ids = coming_of_age_ids(db=db, user=user, today=now.date(), settings=settings)
     if ids:
         conditions.append(and_(Case.closed_at.is_(None), Case.id.in_(ids)))
     return or_(*conditions)
 
 
-def why(*, db: Session, user: User, cases: list[Case], now: dt.datetime) -> dict[str, Why]:
+def why(
+    *,
+    db: Session,
+    user: User,
+    cases: list[Case],
+    now: dt.datetime,
+    settings: Settings | None = None,
+) -> dict[str, Why]:
     """For each shown case, the sentences that say why it needs attention (besides being
     overdue, which every list shows)."""
     ids = [case.id for case in cases]
@@ -123,7 +141,7 @@ def why(*, db: Session, user: User, cases: list[Case], now: dt.datetime) -> dict
         select(Submission.case_id, Submission.form_key).where(Submission.case_id.in_(ids))
     ).all()
     filled = {(case_id, key) for case_id, key in rows}
-    of_age = set(coming_of_age_ids(db=db, user=user, today=now.date())) if ids else set()
+    of_age = set(coming_of_age_ids(db=db, user=user, today=now.date(), settings=settings))
     found: dict[str, Why] = {}
     for case in cases:
         sentences: list[str] = []

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from intake import web
 from intake.cases import caseload
 from intake.db import utcnow
-from intake.deps import CaseViewer, DbSession
+from intake.deps import CaseViewer, DbSession, SettingsDep
 from intake.i18n import format_number, ngettext
 from intake.i18n import gettext as _
 
@@ -49,6 +49,7 @@ NO_NUL = r"^[^\x00]*$"
 def caseload_page(
     request: Request,
     db: DbSession,
+    settings: SettingsDep,
     user: CaseViewer,
     tab: Annotated[str, Query(max_length=20)] = "",
     stage: Annotated[str, Query(max_length=64, pattern=NO_NUL)] = "",
@@ -57,11 +58,13 @@ def caseload_page(
     after: Annotated[str, Query(max_length=80)] = "",
 ) -> Response:
     now = utcnow()
-    counts = caseload.tab_counts(db=db, user=user, now=now)
+    counts = caseload.tab_counts(db=db, user=user, now=now, settings=settings)
     # Without a tab asked for, the list opens where there is something to see.
     chosen = caseload.choose_tab(user=user, asked=tab, counts=counts)
     filters = caseload.Filters(tab=chosen, stage=stage, track=track, reference=q)
-    found = caseload.page(db=db, user=user, filters=filters, after=after, now=now)
+    found = caseload.page(
+        db=db, user=user, filters=filters, after=after, now=now, settings=settings
+    )
     tracks, stages = caseload.filter_choices(db=db)
     kept = {"tab": chosen, "stage": stage, "track": track, "q": q}
     next_url = None

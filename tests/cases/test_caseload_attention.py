@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from intake.cases.models import Case
 from intake.db import utcnow
 from tests.conftest import login, make_user
 
-from .helpers import open_case, submit
+from .helpers import GIRL_16, open_case, submit
 
 
 def _soup(html: str) -> BeautifulSoup:
@@ -105,3 +106,21 @@ def test_the_attention_list_holds_overdue_cases_and_cases_waiting_on_a_form(
     counts = {a["data-tab"]: a.select_one(".count").get_text() for a in soup.select(".tabs a")}
     assert counts["attention"] == "(2)"
     assert counts["organisation"] == "(4)"
+
+
+def test_a_girl_who_has_come_of_age_is_on_the_attention_list(
+    db: Session, client: TestClient, worker: User, supervisor: User
+) -> None:
+    # The coming-of-age rule is its own module (intake.cases.coming_of_age).
+    pytest.importorskip("intake.cases.coming_of_age")
+    girl = open_case(db, worker, GIRL_16)
+    recorded = submit(db, girl, "first_contact", worker, {"age": 17, "gender": "female"})
+    recorded.submitted_at = utcnow() - dt.timedelta(days=400)  # she said 17, over a year ago
+    younger = open_case(db, worker, GIRL_16)
+    submit(db, younger, "first_contact", worker, {"age": 16, "gender": "female"})
+    db.commit()
+    login(client, supervisor.username)
+    soup = _soup(client.get("/cases?tab=attention").text)
+    listed = _listed(soup)
+    assert girl.reference in listed and younger.reference not in listed
+    assert "Turns 18: the case moves to the adult track" in listed[girl.reference]
