@@ -25,7 +25,7 @@ from intake.admin import views as admin_views
 from intake.api import errors as api_errors
 from intake.api import views as api_views
 from intake.audit_trail import views as audit_trail_views
-from intake.cases import dashboard_views
+from intake.cases import coming_of_age_views, dashboard_views, service_record_views
 from intake.cases import views as case_views
 from intake.cases.access import CaseNotFound
 from intake.cases.rules import CaseError
@@ -36,7 +36,7 @@ from intake.filling import offline_views
 from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
-from intake.referrals import transfer_views
+from intake.referrals import partner_views, transfer_views
 from intake.referrals import views as referral_views
 from intake.retention import daily as retention_daily
 from intake.retention import views as retention_views
@@ -246,9 +246,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(offline_views.router)
     app.include_router(admin_views.router)
     app.include_router(case_views.router)
+    app.include_router(service_record_views.router)
+    app.include_router(coming_of_age_views.router)
     app.include_router(dashboard_views.router)
     app.include_router(referral_views.router)
     app.include_router(transfer_views.router)
+    app.include_router(partner_views.router)
     app.include_router(retention_views.router)
     app.include_router(audit_trail_views.router)
     app.include_router(statistics_views.router)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.cases.access import CaseNotFound, get_visible_case
+from intake.cases.models import Case
 from intake.cases.rules import touch_case
 from intake.config import Settings
 from intake.filling import service as forms
@@ -20,6 +21,11 @@ def may_fill_in_case(*, db: Session, user: User, case_id: str) -> bool:
     except CaseNotFound:
         return False
     return True
+
+
+def case_stage(*, db: Session, case_id: str) -> str | None:
+    """The stage a case is at now (for a form filled offline, sent later)."""
+    return db.execute(select(Case.state).where(Case.id == case_id)).scalar_one_or_none()
 
 
 def case_of_draft(*, db: Session, user: User, client_id: str) -> str | None:

@@ -86,6 +86,9 @@ class CaseFillingHooks(hooks.Hooks):
     def next_url(self, *, db: Session, user: User, submission: Submission) -> str | None:
         return intakes.next_url(db=db, user=user, submission=submission)
 
+    def case_stage(self, *, db: Session, case_id: str) -> str | None:
+        return case_forms.case_stage(db=db, case_id=case_id)
+
 
 hooks.install(CaseFillingHooks())
 

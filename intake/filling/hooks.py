@@ -58,6 +58,10 @@ class Hooks:
         """Where an already submitted filling leads when opened again (reads only)."""
         return None
 
+    def case_stage(self, *, db: Session, case_id: str) -> str | None:
+        """The stage a case is at now (a form filled offline remembers the one it saw)."""
+        return None
+
 
 _installed: list[Hooks] = [Hooks()]
 

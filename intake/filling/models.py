@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from intake.db import Base, UtcDateTime, new_id, utcnow
@@ -33,6 +33,10 @@ class FormDraft(Base):
     answers: Mapped[Any] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    # Set when the answers came from a phone's sealed record (intake.filling.offline);
+    # the submission made from this draft carries both marks.
+    sealed_with: Mapped[str | None] = mapped_column(String(32), default=None)
+    filled_at_stage: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Submission(Base):
@@ -53,3 +57,22 @@ class Submission(Base):
     language: Mapped[str] = mapped_column(String(10))
     submitted_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
     answers: Mapped[Any] = mapped_column(JSON, default=dict)
+    # The server key a phone sealed these answers to (None: filled online).
+    sealed_with: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The case's stage when the form was filled offline, kept when the case had moved on
+    # meanwhile: the supervisor sees "filled while the case was at stage X".
+    filled_at_stage: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class SealingKey(Base):
+    """A key pair phones seal finished fillings to (ECDH P-256). The private half never
+    leaves the server and is stored encrypted with the data keyring; a retired key no
+    longer seals anything new but still opens what was sealed to it."""
+
+    __tablename__ = "sealing_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    public_key: Mapped[str] = mapped_column(Text)  # base64 of the uncompressed point
+    private_key: Mapped[str] = mapped_column(Text)  # field-crypto token of the PKCS#8 bytes
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -115,6 +115,10 @@ def submit_reviewed(
         language=content_language(filling.form, draft.content_language),
         case_id=draft.case_id,
     )
+    if draft.sealed_with is not None and submission.client_id == draft.client_id:
+        # Sent from a phone's outbox: which key it was sealed to, and the stage it saw.
+        submission.sealed_with = draft.sealed_with
+        submission.filled_at_stage = draft.filled_at_stage
     # The submission now holds these answers; the draft must not linger beside it.
     db.delete(draft)
     db.flush()

@@ -122,6 +122,7 @@ def _render_page(
     context = {
         "view": view,
         "client_id": filling.draft.client_id,
+        "page_index": filling.draft.page_index,
         "languages": rendering.language_choices(filling.form),
     }
     return web.render(request, "forms/fill.html", context, status_code=status, block="filling")
@@ -145,6 +146,7 @@ def _render_review(
         "title": form.text(form.title, language),
         "language": language,
         "client_id": filling.draft.client_id,
+        "page_index": len(form.pages),
         "sections": rendering.review_sections(filling, checked.answers, checked.errors),
         "has_errors": bool(checked.errors),
         "digest": checked.digest,

@@ -17,6 +17,9 @@ PUBLIC_ROUTES = {
     # The API's description (no data): its routes answer to a token only (intake.api).
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
+    # The installable app's shell: no data, served from the root (intake.filling.offline_views).
+    ("GET", "/sw.js"),
+    ("GET", "/manifest.webmanifest"),
 }
 
 

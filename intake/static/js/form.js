@@ -205,8 +205,14 @@
       status.querySelector('.connection-retry').focus();
     };
   }
-  document.addEventListener('htmx:sendError', failed('offline'));
-  document.addEventListener('htmx:timeout', failed('offline'));
+  // No connection on Next or Back: go on with the page kept for offline use, if there is
+  // one (a service worker answers it from its cache); otherwise say so, with a retry.
+  function noConnection(event) {
+    failed('offline')(event);
+    if (goOffline && navigator.serviceWorker && navigator.serviceWorker.controller) goOffline();
+  }
+  document.addEventListener('htmx:sendError', noConnection);
+  document.addEventListener('htmx:timeout', noConnection);
   document.addEventListener('htmx:responseError', function (event) {
     // 409 and 422 come with a page that says what to do (swapped in by htmx).
     var code = event.detail.xhr ? event.detail.xhr.status : 0;
@@ -228,7 +234,110 @@
   // Back from another page (the page cache) with buttons left disabled: give them back.
   window.addEventListener('pageshow', function () { release(document.querySelector('#filling > *')); });
 
-  document.addEventListener('DOMContentLoaded', function () { setUp(document); });
+  // The raw text (or the first checked value) of one question, null when unanswered.
+  function raw(form, key) {
+    var found = null;
+    inputsOf(form, key).forEach(function (input) {
+      if (input.type === 'radio' || input.type === 'checkbox') {
+        if (input.checked && found === null) found = input.value;
+      } else if (input.value.trim() !== '') {
+        found = input.value.trim();
+      }
+    });
+    return found;
+  }
+
+  // Every question's values by key (an unanswered one as []), to keep on the phone.
+  function values(form) {
+    var kept = {};
+    wrappers(form).forEach(function (wrapper) {
+      var type = wrapper.dataset.type;
+      if (type === 'note' || type === 'repeat') return;
+      kept[wrapper.dataset.key] = inputsOf(form, wrapper.dataset.key).filter(function (input) {
+        return (input.type !== 'radio' && input.type !== 'checkbox') || input.checked;
+      }).map(function (input) { return input.value; }).filter(function (value) { return value !== ''; });
+    });
+    return kept;
+  }
+
+  function restore(form, kept) {
+    Object.keys(kept || {}).forEach(function (key) {
+      var chosen = kept[key] || [];
+      inputsOf(form, key).forEach(function (input) {
+        if (input.type === 'radio' || input.type === 'checkbox') input.checked = chosen.indexOf(input.value) >= 0;
+        else input.value = chosen.length ? chosen[0] : '';
+      });
+    });
+  }
+
+  // As posted: (name, value) pairs, and ("name", "") for a question left empty.
+  function pairs(form) {
+    var kept = values(form);
+    var found = [];
+    Object.keys(kept).forEach(function (key) {
+      if (!kept[key].length) found.push([key, '']);
+      kept[key].forEach(function (value) { found.push([key, value]); });
+    });
+    return found;
+  }
+
+  window.IntakeForm = {
+    answers: answers, update: update, raw: raw, valueOf: valueOf, values: values,
+    restore: restore, pairs: pairs
+  };
+
+  // Online: every keystroke is also kept on the phone (encrypted), and the page for
+  // going on without a connection is fetched once, to be there when it is needed.
+  var goOffline = null;
+  var cached = {};
+
+  function cacheOfflinePage(url) {
+    if (!window.caches || !navigator.onLine || cached[url]) return;
+    cached[url] = true;
+    fetch(url, { credentials: 'same-origin' }).then(function (response) {
+      if (!response.ok) return null;
+      return response.clone().text().then(function (html) {
+        var assets = html.match(/\/static\/[A-Za-z0-9_./-]+/g) || [];
+        return caches.open('intake-fillings').then(function (cache) {
+          return cache.put(url, response).then(function () { return cache.addAll(assets); });
+        });
+      });
+    }).catch(function () {});
+  }
+
+  function keepLocally(root) {
+    var host = root.matches && root.matches('[data-client-id]') ? root : root.querySelector('[data-client-id]');
+    var store = window.IntakeOffline;
+    goOffline = null;
+    if (!host || !store || !window.crypto || !window.crypto.subtle) return;
+    var form = host.id === 'fill-form' ? host : null;
+    var page = parseInt(host.dataset.pageIndex, 10);
+    var meta = { client_id: host.dataset.clientId, title: host.dataset.title || document.title };
+    var saved = store.owner().then(function (owner) {
+      meta.owner = owner;
+      return owner ? store.loadDraft(meta) : null;
+    }).catch(function () { return null; });
+    var timer = null;
+    function save() {
+      window.clearTimeout(timer);
+      return saved.then(function (before) {
+        if (!meta.owner) return null;
+        var merged = Object.assign({}, before ? before.values : {}, form ? values(form) : {});
+        saved = Promise.resolve({ values: merged });
+        return store.saveDraft(meta, merged, page);
+      }).catch(function () {});
+    }
+    if (form) {
+      form.addEventListener('input', function () { window.clearTimeout(timer); timer = window.setTimeout(save, 300); });
+      form.addEventListener('change', save);
+    }
+    save();
+    var offlineUrl = '/fill/' + meta.client_id + '/offline';
+    cacheOfflinePage(offlineUrl);
+    goOffline = function () { save().then(function () { window.location.assign(offlineUrl); }); };
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { setUp(document); keepLocally(document); });
   // htmx swapped in a new page of the form: wire it, and move focus to its top
   // (or its errors) so a screen reader starts reading there. htmx:load fires on
   // the new content itself (afterSwap is lost with the element an outerHTML swap removes).
@@ -236,6 +345,7 @@
     var root = event.detail && event.detail.elt;
     if (!root || root.id !== 'filling') return;
     setUp(root);
+    keepLocally(root);
     focusAfterSwap(root);
   });
 })();
