@@ -4,6 +4,7 @@ from intake.accounts import mfa_models, token_models
 from intake.accounts import models as accounts_models
 from intake.audit import models as audit_models
 from intake.cases import models as cases_models
+from intake.cases import service_records as service_records_models
 from intake.definitions import models as definitions_models
 from intake.filling import models as forms_models
 from intake.overlap import models as overlap_models
@@ -23,6 +24,7 @@ __all__ = [
     "referrals_models",
     "retention_models",
     "security_models",
+    "service_records_models",
     "statistics_models",
     "token_models",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.audit import service as audit
-from intake.cases import consent, references, rules
+from intake.cases import consent, references, rules, service_records
 from intake.cases.models import Case, CaseHistory, CaseTeamMember
 from intake.cases.rules import CaseError as CaseError
 from intake.cases.rules import ConflictError as ConflictError
@@ -189,6 +189,7 @@ def case_facts(*, db: Session, case: Case, today: dt.date) -> CaseFacts:
         answers=answers,
         today=today,
         consents=consent.consented_purposes(db=db, case=case),
+        services=service_records.delivered_counts(db=db, case_id=case.id),
     )
 
 

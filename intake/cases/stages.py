@@ -13,13 +13,13 @@ lands between reading and writing. Both become ConflictError.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
-from intake.cases import consent, rules
+from intake.cases import blocked, consent, rules
 from intake.cases import service as cases
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case
@@ -74,19 +74,31 @@ def _form_title(*, db: Session, form_key: str) -> str:
     return form.text(form.title, rules.reader_language(form.languages))
 
 
-def describe_blockers(*, db: Session, blockers: Sequence[Blocker]) -> list[str]:
-    """Each blocker as a sentence in the reader's language ('Needs: Temporary housing form')."""
+def describe_blockers(
+    *, db: Session, blockers: Sequence[Blocker], stage_forms: Collection[str] = ()
+) -> list[str]:
+    """Each blocker as a sentence in the reader's language ('Needs: Temporary housing form');
+    a form's or a condition's sentence also links to where `stage_forms` are filled in."""
     sentences: list[str] = []
+
+    def title_of(key: str) -> str:
+        return _form_title(db=db, form_key=key)
+
     for blocker in blockers:
         if blocker.code == "missing_form" and blocker.subject:
-            title = _form_title(db=db, form_key=blocker.subject)
-            sentences.append(_("Needs: %(form)s form", form=title))
+            sentences.append(
+                blocked.form_reason(blocker, title_of=title_of, stage_forms=stage_forms)
+            )
+        elif blocker.code == "missing_services":
+            sentences.append(blocked.services_reason(blocker))
         elif blocker.code == "missing_team":
             sentences.append(rules.team_need(blocker.subject))
         elif blocker.code == "missing_consent":
             sentences.append(consent.missing_consent_reason(blocker.subject or ""))
         elif blocker.code == "condition_not_met":
-            sentences.append(_("The answers recorded in this case do not allow this step yet"))
+            sentences.append(
+                blocked.condition_reason(blocker, title_of=title_of, stage_forms=stage_forms)
+            )
         elif blocker.code == "reason_required":
             sentences.append(_("A reason is required"))
         else:
@@ -108,7 +120,9 @@ def actions_for(*, db: Session, case: Case, user: User, today: dt.date) -> list[
             action=a,
             reasons=tuple(
                 describe_blockers(
-                    db=db, blockers=[b for b in a.blockers if b.code != "reason_required"]
+                    db=db,
+                    blockers=[b for b in a.blockers if b.code != "reason_required"],
+                    stage_forms=workflow.states[case.state].forms,
                 )
             ),
         )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from intake import web
 from intake.accounts.models import User
 from intake.cases import notes as case_notes
-from intake.cases import reasons, service
+from intake.cases import reasons, service, service_lists
 from intake.cases.labels import state_label, track_title
 from intake.cases.labels import workflow_of_version as workflow_of
 from intake.cases.models import Case, CaseHistory
@@ -23,6 +23,7 @@ from intake.cases.rules import function_label, label_in, reader_language
 from intake.config import Settings
 from intake.definitions import service as definitions
 from intake.filling.models import Submission
+from intake.i18n import format_date
 from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 
@@ -126,5 +127,29 @@ def timeline(*, db: Session, settings: Settings, case: Case, with_notes: bool) -
         entries.append(
             Entry(at, names.get(who, ""), web.role_label(role), _("Note added"), "", "note", text)
         )
+    entries += _service_entries(db, settings, case, with_notes)
     # Stable: what happened in the same instant keeps the order it was listed in.
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _service_entries(db: Session, settings: Settings, case: Case, with_notes: bool) -> list[Entry]:
+    """Each service recorded, when it was recorded; its note only with need to know."""
+    return [
+        Entry(
+            line.recorded_at,
+            line.recorded_by,
+            web.role_label(line.recorded_by_role),
+            _(
+                "Service given on %(date)s: %(service)s, %(quantity)s",
+                date=format_date(line.delivered_on),
+                service=line.service,
+                quantity=line.quantity,
+            ),
+            "",
+            "service",
+            line.note,
+        )
+        for line in service_lists.service_lines(
+            db=db, settings=settings, case=case, with_notes=with_notes
+        )
+    ]
