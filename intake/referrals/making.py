@@ -86,23 +86,42 @@ def copy_answers(
     return seal(settings=settings, form=form, answers=plain, row=row)
 
 
+def _target_messages(verb: str) -> dict[str, str]:
+    if verb == "transfer":
+        return {
+            "closed": _("This case is closed: it cannot be transferred."),
+            "organisation": _("Choose the organisation the case is transferred to."),
+            "own": _("A case cannot be transferred to your own organisation."),
+        }
+    if verb == "partner":
+        return {
+            "closed": _("This case is closed: its team cannot change."),
+            "organisation": _("Choose the person's organisation."),
+            "own": _("People of your own organisation join the team in the team section."),
+        }
+    return {
+        "closed": _("This case is closed: it cannot be referred."),
+        "organisation": _("Choose the organisation the person is referred to."),
+        "own": _("A person cannot be referred to your own organisation."),
+    }
+
+
 def target_problem(
     *, case: Case, actor: User, target: Organisation | None, target_id: str, verb: str
 ) -> Problem | None:
-    """Why `case` cannot leave for `target` (closed, no target, own, inactive), or None."""
+    """Why `case` cannot reach `target` (closed, no target, own, inactive), or None; `verb`
+    (refer, transfer, partner) words the message."""
+    messages = _target_messages(verb)
+    code = ""
     if case.closed_at is not None:
-        return ("closed", _("This case is closed: it cannot be referred."))
-    if target is None or not valid_id(target_id):
-        if verb == "transfer":
-            return ("organisation", _("Choose the organisation the case is transferred to."))
-        return ("organisation", _("Choose the organisation the person is referred to."))
-    if target.id in (actor.organisation_id, case.organisation_id):
-        if verb == "transfer":
-            return ("own", _("A case cannot be transferred to your own organisation."))
-        return ("own", _("A person cannot be referred to your own organisation."))
-    if not target.active:
+        code = "closed"
+    elif target is None or not valid_id(target_id):
+        code = "organisation"
+    elif target.id in (actor.organisation_id, case.organisation_id):
+        code = "own"
+    elif not target.active:
         return ("inactive", _("This organisation is no longer active on the installation."))
-    return None
+    return (code, messages[code]) if code else None
 
 
 def consent_problem(*, db: Session, case: Case, target: Organisation) -> Problem | None:

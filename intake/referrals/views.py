@@ -20,9 +20,10 @@ from intake.accounts.models import User
 from intake.audit import service as audit
 from intake.cases.access import CaseNotFound, get_visible_case
 from intake.cases.models import Case
+from intake.cases.rules import function_label
 from intake.config import Settings
 from intake.db import DbSession, read_transaction, utcnow, write_transaction
-from intake.referrals import answering, common, making, queries, sharing, transfers
+from intake.referrals import answering, common, making, partners, queries, sharing, transfers
 from intake.referrals.common import AlreadyAnswered, ReferralError, ReferralNotFound
 from intake.security.permissions import Permission, has_permission, require
 
@@ -125,10 +126,17 @@ def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Respons
             db=db, user=user, answer_days=_settings(request).referral_answer_days
         )
         moves = transfers.organisation_transfers(db=db, user=user)
+        invited = partners.invitations(db=db, user=user)
         names = common.organisation_names(
             db, {t.from_organisation_id for t in moves} | {t.to_organisation_id for t in moves}
         )
-    context = {"referrals": rows, "transfers": moves, "organisation_names": names}
+    context = {
+        "referrals": rows,
+        "transfers": moves,
+        "invitations": invited,
+        "organisation_names": names,
+        "function_label": function_label,
+    }
     return web.render(request, "referrals/incoming.html", _labels(context))
 
 

@@ -12,4 +12,3 @@ from tests.referrals.helpers import world  # noqa: F401 (a fixture of every refe
 @pytest.fixture(autouse=True)
 def shipped_definitions(db: Session) -> None:
     publish_shipped(db)
-
