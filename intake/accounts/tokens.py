@@ -37,6 +37,8 @@ PREFIX = "itk_"
 SCOPES: dict[str, Permission] = {
     "submissions:write": Permission.CASES_CREATE,
     "cases:read": Permission.CASES_VIEW,
+    # The anonymised figures of intake.statistics (a coordinator's, a supervisor's own).
+    "statistics:read": Permission.STATISTICS_VIEW,
 }
 LIFETIMES_DAYS = (7, 30, 90, 365)
 MAX_LIVE_TOKENS = 20

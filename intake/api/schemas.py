@@ -94,6 +94,47 @@ class CaseOut(BaseModel):
     forms: list[FilledForm]
 
 
+class Count(BaseModel):
+    """A count as a coordinator sees it: null when hidden; `small` when hidden for being under
+    the threshold, otherwise hidden so that a small count cannot be worked out."""
+
+    value: int | None
+    small: bool
+
+
+class Line(BaseModel):
+    code: str
+    label: str
+    count: Count
+
+
+class Breakdown(BaseModel):
+    key: str
+    title: str
+    multiple: bool
+    total: Count
+    lines: list[Line]
+
+
+class StageStay(BaseModel):
+    track: str
+    stage: str
+    label: str
+    median_days: float | None
+
+
+class StatisticsOut(BaseModel):
+    """Anonymised figures, every small cell (and every cell that would give one away) hidden."""
+
+    year: int | None
+    years: list[int]
+    threshold: int
+    organisations: int
+    cases: Count
+    breakdowns: list[Breakdown]
+    stays: list[StageStay]
+
+
 class ErrorBody(BaseModel):
     code: str
     message: str

@@ -29,6 +29,7 @@ from intake.filling.drafts import submission_by_client_id
 from intake.filling.models import Submission
 from intake.forms.storage import sealed_names
 from intake.i18n import gettext as _
+from intake.statistics import figures as statistics
 
 _OPAQUE_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -204,3 +205,47 @@ def _filled_forms(
             )
         )
     return found
+
+
+# --- statistics -----------------------------------------------------------------------
+
+
+def _count(count: statistics.Count) -> schemas.Count:
+    return schemas.Count(value=count.value, small=count.small)
+
+
+def read_statistics(
+    *, db: Session, settings: Settings, user: User, year: str
+) -> schemas.StatisticsOut:
+    """The anonymised figures as the statistics page shows them to this user (audited there)."""
+    try:
+        filters = statistics.parse_filters(year=year)
+    except statistics.FilterError as exc:
+        raise ApiError(422, "invalid", fields={"year": str(exc)}) from None
+    shown = statistics.coordinator_figures(db=db, user=user, filters=filters, settings=settings)
+    return schemas.StatisticsOut(
+        year=shown.filters.year,
+        years=list(shown.years),
+        threshold=shown.threshold,
+        organisations=shown.organisations,
+        cases=_count(shown.cases),
+        breakdowns=[
+            schemas.Breakdown(
+                key=b.key,
+                title=b.title,
+                multiple=b.multiple,
+                total=_count(b.total),
+                lines=[
+                    schemas.Line(code=line.code, label=line.label, count=_count(line.count))
+                    for line in b.lines
+                ],
+            )
+            for b in shown.breakdowns
+        ],
+        stays=[
+            schemas.StageStay(
+                track=s.track, stage=s.state, label=s.label, median_days=s.median_days
+            )
+            for s in shown.stays
+        ],
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -52,6 +52,14 @@ def texts() -> dict[str, tuple[str, str]]:
                 "token's user may see (else 404)."
             ),
         ),
+        "read_statistics": (
+            _("Statistics as the coordinator sees them"),
+            _(
+                "Anonymised figures of the organisations the token's user may see figures "
+                "of, per year (year: optional); every count under the threshold, and every "
+                "count that would give one away, is null."
+            ),
+        ),
         "read_case": (
             _("A case's stage, history and answers"),
             _(
@@ -70,6 +78,10 @@ AnyToken = Annotated[tokens.Caller, Depends(token_guard(None, Permission.OWN_ACC
 Submitter = Annotated[
     tokens.Caller,
     Depends(token_guard("submissions:write", tokens.SCOPES["submissions:write"])),
+]
+StatisticsReader = Annotated[
+    tokens.Caller,
+    Depends(token_guard("statistics:read", tokens.SCOPES["statistics:read"])),
 ]
 CaseReader = Annotated[
     tokens.Caller, Depends(token_guard("cases:read", tokens.SCOPES["cases:read"]))
@@ -117,6 +129,22 @@ def read_case(
     case_id: str, db: DbSession, settings: SettingsDep, caller: CaseReader
 ) -> schemas.CaseOut:
     return service.read_case(db=db, settings=settings, user=caller.user, case_id=case_id)
+
+
+@router.get(
+    "/statistics",
+    summary=_DOCUMENTED["read_statistics"][0],
+    description=_DOCUMENTED["read_statistics"][1],
+    openapi_extra={"x-scope": "statistics:read"},
+    responses={422: {"model": schemas.ErrorOut, "description": "Not a year offered"}},
+)
+def read_statistics(
+    db: DbSession,
+    settings: SettingsDep,
+    caller: StatisticsReader,
+    year: Annotated[str, Query(max_length=10)] = "",
+) -> schemas.StatisticsOut:
+    return service.read_statistics(db=db, settings=settings, user=caller.user, year=year)
 
 
 def openapi_document(app: FastAPI) -> dict[str, Any]:

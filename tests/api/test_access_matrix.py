@@ -26,6 +26,7 @@ ROUTES = {
     ("GET", "/api/v1/definitions"): (None, "account:own"),
     ("POST", "/api/v1/submissions"): ("submissions:write", "cases:create"),
     ("GET", "/api/v1/cases/{case_id}"): ("cases:read", "cases:view"),
+    ("GET", "/api/v1/statistics"): ("statistics:read", "statistics:view"),
 }
 PUBLIC = {("GET", "/api/v1/openapi.json"), ("GET", "/api/v1/docs")}
 SUCCESS = {"GET": 200, "POST": 201}

@@ -12,7 +12,12 @@ def test_the_openapi_document_describes_the_api_routes_only(client: TestClient) 
     document = response.json()
     assert document["openapi"].startswith("3.")
     paths = set(document["paths"])
-    assert paths == {"/api/v1/definitions", "/api/v1/submissions", "/api/v1/cases/{case_id}"}
+    assert paths == {
+        "/api/v1/definitions",
+        "/api/v1/submissions",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/statistics",
+    }
     assert document["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
     for methods in document["paths"].values():
         for op in methods.values():
@@ -39,6 +44,7 @@ def test_the_docs_page_lists_every_operation_without_script_or_outside_asset(
         "GET /api/v1/definitions",
         "POST /api/v1/submissions",
         "GET /api/v1/cases/{case_id}",
+        "GET /api/v1/statistics",
     }
     assert page.select_one("#openapi-link")["href"] == "/api/v1/openapi.json"
     for script in page.find_all("script"):

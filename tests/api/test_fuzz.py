@@ -28,6 +28,7 @@ from intake.security.models import ClientThrottle
 from tests.api.conftest import make_token
 from tests.cases.helpers import open_case
 from tests.conftest import make_user
+from tests.statistics.helpers import coordination_body
 
 EXAMPLES = int(os.environ.get("INTAKE_FUZZ_EXAMPLES", "60"))
 FIELDS = [
@@ -125,15 +126,16 @@ def requests(
     real: dict[str, list[str]],
 ) -> dict[str, Any]:
     method, path, op = operation
+    query = []
     for parameter in op.get("parameters", []):
+        value = draw(st.one_of(st.sampled_from(real.get(parameter["name"], ["x"])), hostile_text))
+        encoded = quote(value.encode("utf-8", "surrogatepass"), safe="")
         if parameter["in"] == "path":
-            value = draw(
-                st.one_of(st.sampled_from(real.get(parameter["name"], ["x"])), hostile_text)
-            )
-            path = path.replace(
-                "{" + parameter["name"] + "}",
-                quote(value.encode("utf-8", "surrogatepass"), safe="") or "x",
-            )
+            path = path.replace("{" + parameter["name"] + "}", encoded or "x")
+        elif parameter["in"] == "query" and draw(st.booleans()):
+            query.append(f"{parameter['name']}={encoded}")
+    if query:
+        path += "?" + "&".join(query)
     headers: dict[str, bytes] = {}
     token = draw(
         st.one_of(st.sampled_from(secrets), st.none(), hostile_text.map(lambda t: "itk_" + t))
@@ -165,6 +167,7 @@ def requests(
 def world(db: Session, org: Organisation, other_org: Organisation) -> dict[str, Any]:
     worker = make_user(db, org, "outreach_worker")
     supervisor = make_user(db, org, "supervisor")
+    coordinator = make_user(db, coordination_body(db), "coordinator")
     stranger = make_user(db, other_org, "outreach_worker", "stranger")
     cases = [open_case(db, worker), open_case(db, stranger)]
     secrets = [
@@ -172,12 +175,14 @@ def world(db: Session, org: Organisation, other_org: Organisation) -> dict[str, 
         make_token(db, supervisor),
         make_token(db, supervisor, scopes=["cases:read"]),
         make_token(db, worker, scopes=["submissions:write"]),
+        make_token(db, coordinator),
     ]
     real = {
         "case_id": [c.id for c in cases],
         "form": ["first_contact", "consent", "urgent_needs"],
         "client_id": [f"fuzz{n:04d}abcdefghijkl" for n in range(3)],
         "language": ["en", "lt", "ru"],
+        "year": ["2024", "2026", ""],
     }
     return {"secrets": secrets, "real": real}
 
@@ -205,6 +210,7 @@ def test_no_request_built_from_the_openapi_document_gets_a_5xx(
         ("GET", "/api/v1/definitions"),
         ("POST", "/api/v1/submissions"),
         ("GET", "/api/v1/cases/{case_id}"),
+        ("GET", "/api/v1/statistics"),
     }
 
     def send(operation: tuple[str, str, dict[str, Any]], data: st.DataObject) -> None:
