@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from intake.accounts import mfa
 from intake.accounts.mfa_models import SignInChallenge
 from intake.accounts.models import User
-from intake.cases import notes
+from intake.cases import notes, rules
+from intake.cases.reasons import open_reason
 from intake.config import Settings
 from intake.db import utcnow
 from intake.definitions import service as definitions
@@ -71,6 +72,15 @@ def _sealed_everywhere(db: Session, settings: Settings, worker: User, supervisor
     note = notes.add_note(
         db=db, settings=settings, actor=supervisor, case=case, text="Sleeps at the station"
     )
+    reason = rules.append_history(
+        db=db,
+        case=case,
+        actor=supervisor,
+        kind="transition",
+        at=utcnow(),
+        settings=settings,
+        reason="Left for Riga with her aunt",
+    )
     keyring = keyring_for(settings)
     supervisor.totp_secret = encrypt_value(
         keyring=keyring, value="SECRETSECRET", context=mfa.secret_context(supervisor.id)
@@ -90,7 +100,14 @@ def _sealed_everywhere(db: Session, settings: Settings, worker: User, supervisor
         )
     )
     db.commit()
-    return {"case": case, "form": form, "submissions": submissions, "draft": draft, "note": note}
+    return {
+        "case": case,
+        "form": form,
+        "submissions": submissions,
+        "draft": draft,
+        "note": note,
+        "reason": reason,
+    }
 
 
 def _reads_the_same(db: Session, settings: Settings, made: dict, supervisor: User) -> None:
@@ -105,6 +122,8 @@ def _reads_the_same(db: Session, settings: Settings, made: dict, supervisor: Use
     )
     [note] = notes.notes_of(db=db, settings=settings, case=made["case"])
     assert note.text == "Sleeps at the station"
+    db.refresh(made["reason"])
+    assert open_reason(settings=settings, row=made["reason"]) == "Left for Riga with her aunt"
     db.refresh(supervisor)
     keyring = keyring_for(settings)
     assert mfa._unseal(settings, supervisor.totp_secret, mfa.secret_context(supervisor.id)) == (
@@ -131,9 +150,9 @@ def test_rotation_leaves_no_value_under_the_old_key_and_everything_reads_the_sam
     assert any("v1:t1:" in value for value in text_values(connection))
     keyring = keyring_for(rotated_settings)
     before = rotation.report(db=db, keyring=keyring)
-    # Two sensitive answers in each of 3 submissions and a draft, a note, two TOTP secrets,
-    # an enrolment secret.
-    assert before.still_sealing["t1"] == 2 * 4 + 1 + 2 + 1 and before.removable == []
+    # Two sensitive answers in each of 3 submissions and a draft, a note, a reason, two TOTP
+    # secrets, an enrolment secret.
+    assert before.still_sealing["t1"] == 2 * 4 + 1 + 1 + 2 + 1 and before.removable == []
 
     done = rotation.rotate(db=db, keyring=keyring, batch_size=2)
 
@@ -156,14 +175,15 @@ def test_an_interrupted_rotation_resumes_and_finishes(
     stopped = rotation.rotate(db=db, keyring=keyring, batch_size=2, max_batches=1)
     assert not stopped.progress.complete
     assert sum(stopped.progress.reencrypted.values()) == 2
-    assert stopped.still_sealing["t1"] == 12 - 2 * 2 and stopped.removable == []
+    assert stopped.still_sealing["t1"] == 13 - 2 * 2 and stopped.removable == []
     # Half-rotated, everything still reads with both keys.
     _reads_the_same(db, rotated_settings, made, supervisor)
 
     resumed = rotation.rotate(db=db, keyring=keyring, batch_size=2)
     assert resumed.progress.complete and resumed.removable == ["t1"]
-    # The rows left: one submission, the draft, the note, two user columns, the challenge.
-    assert sum(resumed.progress.reencrypted.values()) == 6
+    # The rows left: one submission, the draft, the reason, the note, two user columns, the
+    # challenge.
+    assert sum(resumed.progress.reencrypted.values()) == 7
     only_new = make_settings(rotated_settings.var_dir, "sqlite://", data_keys=NEW)
     _reads_the_same(db, only_new, made, supervisor)
 
