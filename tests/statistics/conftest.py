@@ -13,8 +13,10 @@ from .helpers import coordination_body
 
 
 @pytest.fixture(autouse=True)
-def shipped_definitions(db: Session) -> None:
-    publish_shipped(db)
+def shipped_definitions(request: pytest.FixtureRequest) -> None:
+    # Only tests with a database (the suppression tests are pure and run once).
+    if "db" in request.fixturenames:
+        publish_shipped(request.getfixturevalue("db"))
 
 
 @pytest.fixture
