@@ -429,6 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_keys(sub)
 
+    from intake.filling.cli import register as register_offline
+
+    register_offline(sub)
+
     from intake.retention.cli import register as register_retention
 
     register_retention(sub)

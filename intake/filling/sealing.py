@@ -59,7 +59,8 @@ def _unb64(text: object) -> bytes:
         raise SealBroken("not base64 text") from None
 
 
-def _context(key_id: str) -> str:
+def key_context(key_id: str) -> str:
+    """The associated data of a sealing key's private half (data-key rotation uses it)."""
     return f"sealing_key:{key_id}"
 
 
@@ -76,7 +77,7 @@ def create_key(*, db: Session, settings: Settings) -> SealingKey:
     )
     key_id = new_id()
     token = encrypt_value(
-        keyring=keyring_for(settings), value=_b64(pkcs8), context=_context(key_id)
+        keyring=keyring_for(settings), value=_b64(pkcs8), context=key_context(key_id)
     )
     with write_transaction(db):
         now = utcnow()
@@ -112,7 +113,7 @@ def _private_key(db: Session, settings: Settings, key_id: str) -> ec.EllipticCur
         raise SealBroken("unknown key")
     try:
         pkcs8 = decrypt_value(
-            keyring=keyring_for(settings), token=key.private_key, context=_context(key.id)
+            keyring=keyring_for(settings), token=key.private_key, context=key_context(key.id)
         )
     except FieldCryptoError:
         raise SealBroken("the key cannot be opened") from None

@@ -26,7 +26,8 @@ from intake.accounts.models import User
 from intake.cases import notes, reasons
 from intake.cases.models import CaseHistory, CaseNote
 from intake.db import read_transaction, write_transaction
-from intake.filling.models import FormDraft, Submission
+from intake.filling import sealing
+from intake.filling.models import FormDraft, SealingKey, Submission
 from intake.referrals.models import ReferralForm
 from intake.security.field_crypto import (
     VERSION,
@@ -77,6 +78,7 @@ SEALED: tuple[Column | AnswerColumn, ...] = (
         SignInChallenge.enrol_secret,
         mfa.challenge_context,
     ),
+    Column("sealing keys", SealingKey.id, SealingKey.private_key, sealing.key_context),
 )
 
 

@@ -7,8 +7,9 @@
  * - activate: caches of other versions are deleted; a filling page kept for offline use
  *   stays in "intake-fillings" (it names its own hashed assets, kept until it is done);
  * - fetch: pages go to the network first; without one, a filling's address is answered
- *   with its offline page, kept when the worker last opened it online. Nothing else is
- *   cached: no answer, no case, no list ever reaches Cache Storage;
+ *   with its offline page, kept when the worker last opened it online, and the outbox
+ *   with its page (neither holds an answer). Nothing else is cached: no answer, no case,
+ *   no list ever reaches Cache Storage;
  * - sync: Background Sync sends the outbox (static/js/offline-store.js) for the user
  *   signed in now; the page does the same on load and on `online` without it.
  */
@@ -42,6 +43,13 @@ self.addEventListener('fetch', function (event) {
   if (url.pathname.indexOf('/static/') === 0) {
     // Hashed names never change: the cache first (any version's), then the network.
     event.respondWith(caches.match(req).then(function (hit) { return hit || fetch(req); }));
+    return;
+  }
+  if (req.mode === 'navigate' && url.pathname === '/outbox') {
+    event.respondWith(fetch(req).catch(function () {
+      return caches.open(FILLINGS).then(function (cache) { return cache.match('/outbox'); })
+        .then(function (hit) { return hit || Response.error(); });
+    }));
     return;
   }
   var filling = FILL.exec(url.pathname);

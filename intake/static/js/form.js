@@ -334,6 +334,7 @@
     save();
     var offlineUrl = '/fill/' + meta.client_id + '/offline';
     cacheOfflinePage(offlineUrl);
+    cacheOfflinePage('/outbox');
     goOffline = function () { save().then(function () { window.location.assign(offlineUrl); }); };
   }
 

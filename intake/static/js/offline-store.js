@@ -161,7 +161,16 @@
   var BACKOFF_MAX = 15 * 60 * 1000;
 
   // Send the owner's waiting records; a resend is the same bytes (the server knows them).
+  // One round at a time in a page: a second trigger waits for the first.
+  var sending = Promise.resolve();
   function send(owner, token, force) {
+    sending = sending.then(function () { return sendRound(owner, token, force); }, function () {
+      return sendRound(owner, token, force);
+    });
+    return sending;
+  }
+
+  function sendRound(owner, token, force) {
     return all('outbox').then(function (records) {
       var now = Date.now();
       var mine = records.filter(function (r) {
@@ -189,7 +198,13 @@
       record.state = 'failed';
       record.tries += 1;
       record.next_try = Date.now() + Math.min(BACKOFF_MAX, 2000 * Math.pow(2, record.tries));
-    }).then(function () { return put('outbox', record); });
+    }).then(function () {
+      // Another page (or the service worker) may have sent it meanwhile: sent stays sent.
+      return get('outbox', record.client_id).then(function (now) {
+        if (now && now.state === 'sent' && record.state !== 'sent') return null;
+        return put('outbox', record);
+      });
+    });
   }
 
   // Sign-out: the user's key goes (their fillings in progress stay, unreadable until
