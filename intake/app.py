@@ -43,6 +43,7 @@ from intake.retention import views as retention_views
 from intake.security import csrf, passwords
 from intake.security.permissions import CsrfRefused, NotAuthenticated, PasswordChangeRequired
 from intake.static_assets import StaticAssets
+from intake.statistics import export_views as statistics_export_views
 from intake.statistics import views as statistics_views
 
 log = logging.getLogger("intake")
@@ -255,6 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(retention_views.router)
     app.include_router(audit_trail_views.router)
     app.include_router(statistics_views.router)
+    app.include_router(statistics_export_views.router)
     app.include_router(token_views.router)
     app.include_router(api_views.router)
     api_views.install(app)
