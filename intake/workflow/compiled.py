@@ -29,6 +29,7 @@ class State:
     sla_days: int | None
     team: tuple[str, ...]
     final: bool
+    team_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class Transition:
     # The condition in plain words, per language; services needed, by type and how many.
     explain: Mapping[str, str] | None = None
     requires_services: Mapping[str, int] = field(default_factory=lambda: frozen_mapping({}))
+    # From a source stage marked `team_required`: the functions that stage's team needs
+    # (none for a step that requires a reason).
+    requires_stage_team: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: frozen_mapping({})
+    )
 
 
 @dataclass(frozen=True, eq=False)

@@ -196,6 +196,15 @@ def _unrequired_forms(
     ]
 
 
+def _stage_teams(
+    sources: Sequence[str], states: Mapping[str, State]
+) -> Mapping[str, tuple[str, ...]]:
+    """The team each `team_required` source stage needs before a step out of it."""
+    return frozen_mapping(
+        {s: states[s].team for s in sources if s in states and states[s].team_required}
+    )
+
+
 def _build(
     source: Source,
     text: str,
@@ -211,6 +220,7 @@ def _build(
             sla_days=state.sla_days,
             team=tuple(state.team),
             final=state.final,
+            team_required=state.team_required,
         )
         for name, state in definition.states.items()
     }
@@ -228,6 +238,11 @@ def _build(
             requires_consent=tuple(t.requires_consent),
             explain=frozen_mapping(t.explain) if t.explain is not None else None,
             requires_services=frozen_mapping(t.requires_services),
+            requires_stage_team=(
+                frozen_mapping({})
+                if t.requires_reason
+                else _stage_teams(expand_sources(t, definition), states)
+            ),
         )
         for t, condition in zip(definition.transitions, conditions, strict=True)
     )

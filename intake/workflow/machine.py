@@ -87,6 +87,8 @@ def guards_of(transition: Transition) -> list[Guard]:
     guards = [Guard(partial(_role, transition))]
     guards += [Guard(partial(_form, form)) for form in transition.requires_forms]
     guards += [Guard(partial(_team, team)) for team in transition.requires_team]
+    if transition.requires_stage_team:
+        guards.append(Guard(partial(_stage_team, transition)))
     guards += [Guard(partial(_consent, purpose)) for purpose in transition.requires_consent]
     guards += [
         Guard(partial(_services, code, needed))
@@ -115,6 +117,12 @@ def _form(form: str, context: FireContext) -> Blocker | None:
 
 def _team(function: str, context: FireContext) -> Blocker | None:
     return None if function in context.facts.team_functions else Blocker("missing_team", function)
+
+
+def _stage_team(transition: Transition, context: FireContext) -> Blocker | None:
+    needed = transition.requires_stage_team.get(context.facts.state, ())
+    missing = [f for f in needed if f not in context.facts.team_functions]
+    return Blocker("missing_team", missing[0]) if missing else None
 
 
 def _consent(purpose: str, context: FireContext) -> Blocker | None:

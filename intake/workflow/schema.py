@@ -51,6 +51,10 @@ class StateDefinition(_Strict):
     forms: Names = Field(default_factory=list)
     sla_days: Annotated[int, Field(gt=0, le=3650)] | None = None
     team: Names = Field(default_factory=list)
+    # The stage's `team` functions must be held before a step out of it (else they are only
+    # shown as "needed here"). Steps that require a reason (lost contact, closing early)
+    # record what happened and stay possible whatever the team.
+    team_required: bool = False
     final: bool = False
 
 
