@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from intake import web
@@ -28,10 +28,26 @@ def chart_rows(labels: Iterable[str], *series: Iterable[float]) -> dict[str, Any
     return {"rows": rows, "top": top}
 
 
+def with_figures(rows: Iterable[Any], *fields: str) -> list[Any]:
+    """The rows with a figure other than zero in one of `fields`: a stage nobody is in
+    says nothing and made the page thousands of pixels long."""
+    return [row for row in rows if any(getattr(row, name) for name in fields)]
+
+
+def every_row(rows: Iterable[Any], *_fields: str) -> list[Any]:
+    """All the rows, zeros included."""
+    return list(rows)
+
+
 @router.get("/dashboard")
 def dashboard_page(
-    request: Request, db: DbSession, settings: SettingsDep, user: DashboardViewer
+    request: Request,
+    db: DbSession,
+    settings: SettingsDep,
+    user: DashboardViewer,
+    zeros: Annotated[str, Query(max_length=8)] = "",
 ) -> Response:
+    show_zeros = zeros == "1"
     board = figures.dashboard(db=db, user=user, now=utcnow(), timezone=settings.timezone)
     week_labels = [_("Week of %(date)s", date=format_date(week.start)) for week in board.weeks]
     return web.render(
@@ -42,5 +58,8 @@ def dashboard_page(
             "weeks": figures.WEEKS,
             "week_labels": week_labels,
             "chart_rows": chart_rows,
+            # Rows of zeros are hidden unless asked for (a link on the page, no script).
+            "show_zeros": show_zeros,
+            "shown_rows": every_row if show_zeros else with_figures,
         },
     )

@@ -172,7 +172,11 @@ def test_open_cases_by_stage_and_track_count_only_the_organisation(
     standard = _table(soup, "stages-standard")
     assert standard["Urgent assistance"] == ["3", "1"]
     assert standard["Temporary housing"] == ["1", "0"]
-    assert standard["Psychological support"] == ["0", "0"]
+    # A stage nobody is in is left out, until asked for.
+    assert "Psychological support" not in standard
+    assert "Psychological support" not in _bars(soup, "stages-standard")
+    every = _soup(client.get("/dashboard?zeros=1").text)
+    assert _table(every, "stages-standard")["Psychological support"] == ["0", "0"]
     assert "Closed" not in standard
     girls = _table(soup, "stages-young_girls")
     assert girls["Urgent assistance"] == ["1", "0"]
