@@ -261,6 +261,12 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     return forms_cli.check_command(args.paths)
 
 
+def cmd_exports_check(args: argparse.Namespace) -> int:
+    from intake.statistics import exports_htcds
+
+    return exports_htcds.check_command(args.path)
+
+
 def cmd_forms_import_xlsform(args: argparse.Namespace) -> int:
     from intake.forms import cli as forms_cli
 
@@ -400,6 +406,15 @@ def build_parser() -> argparse.ArgumentParser:
     forms_check = forms.add_parser("check", help="check form files (default: forms/)")
     forms_check.add_argument("paths", nargs="*")
     forms_check.set_defaults(handler=cmd_forms_check)
+
+    exports = sub.add_parser("exports", help="export mappings").add_subparsers(
+        dest="exports_command", required=True
+    )
+    exports_check = exports.add_parser(
+        "check", help="check the HTCDS mapping (default: exports/htcds.yaml)"
+    )
+    exports_check.add_argument("path", nargs="?")
+    exports_check.set_defaults(handler=cmd_exports_check)
     forms_import = forms.add_parser("import-xlsform", help="translate an XLSForm (.xlsx)")
     forms_import.add_argument("file")
     forms_import.add_argument("--id", help="the form id (default: settings form_id)")

@@ -10,9 +10,9 @@ from fastapi.responses import Response, StreamingResponse
 from intake import web
 from intake.accounts.models import User
 from intake.accounts.reauth import require_recent
-from intake.deps import DbSession, SettingsDep, StatisticsReader
+from intake.deps import DbSession, SettingsDep, StatisticsReader, find_case
 from intake.security.permissions import Permission
-from intake.statistics import exports, figures
+from intake.statistics import exports, exports_htcds, figures
 
 router = APIRouter()
 
@@ -90,3 +90,20 @@ def export_dictionary(
     exporter: FreshExporter, kind: Annotated[str, Query(max_length=10)] = "figures"
 ) -> Response:
     return _send(exports.dictionary_csv(kind="records" if kind == "records" else "figures"))
+
+
+@router.get("/cases/{case_id}/htcds.csv")
+def export_htcds(
+    request: Request, db: DbSession, settings: SettingsDep, exporter: FreshExporter, case_id: str
+) -> Response:
+    case = find_case(db=db, user=exporter, case_id=case_id, action="case.htcds_exported")
+    try:
+        export = exports_htcds.exchange_file(db=db, settings=settings, user=exporter, case=case)
+    except exports_htcds.HtcdsRefused as exc:
+        return web.render(
+            request,
+            "statistics/exports.html",
+            {"errors": [str(exc)], "plan": None},
+            status_code=403,
+        )
+    return _send(export)

@@ -62,14 +62,15 @@ def _safe(value: str | int | float) -> str | int | float:
     return value
 
 
-def csv_stream(header: Row, rows: Iterable[Row]) -> Iterator[bytes]:
-    """CSV (UTF-8 with a byte order mark, so spreadsheets read it right), a batch at a time."""
+def csv_stream(header: Row, rows: Iterable[Row], *, guard: bool = True) -> Iterator[bytes]:
+    """CSV (UTF-8 with a byte order mark, so spreadsheets read it right), a batch at a time;
+    `guard`: text that a spreadsheet would run as a formula is kept as text."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
     writer.writerow(header)
     for n, row in enumerate(rows, start=1):
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([_safe(v) for v in row] if guard else list(row))
         if n % CSV_BATCH == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
