@@ -36,7 +36,7 @@ from intake.filling import offline_views
 from intake.filling import views as form_views
 from intake.i18n import gettext as _
 from intake.middleware import BodySizeLimit, RequestLocale, SecurityHeaders, WriteDiscipline
-from intake.referrals import partner_views, transfer_views
+from intake.referrals import external_views, partner_views, transfer_views
 from intake.referrals import views as referral_views
 from intake.retention import daily as retention_daily
 from intake.retention import views as retention_views
@@ -253,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(referral_views.router)
     app.include_router(transfer_views.router)
     app.include_router(partner_views.router)
+    app.include_router(external_views.router)
     app.include_router(retention_views.router)
     app.include_router(audit_trail_views.router)
     app.include_router(statistics_views.router)
