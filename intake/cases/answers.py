@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
+from intake.cases import labels
 from intake.cases import service as cases
 from intake.cases.models import Case
 from intake.cases.rules import reader_language
@@ -48,6 +49,14 @@ class FilledForm:
     answers: list[Answer]
     withheld: int  # sensitive answers this reader may not see
     earlier: int  # earlier submissions of the same form, kept in the history
+    # Filled offline while the case was at another stage than when it arrived (its name).
+    filled_at_stage: str = ""
+
+
+def _stage_name(db: Session, case: Case, stage: str | None) -> str:
+    if not stage:
+        return ""
+    return labels.state_label(labels.workflow_of_version(db, case.workflow_version_id), stage)
 
 
 def _value(f: FieldDef, value: Any, language: str, form: FormDefinition) -> str:
@@ -119,6 +128,7 @@ def filled_forms(
                 answers=shown,
                 withheld=withheld,
                 earlier=counts[key] - 1,
+                filled_at_stage=_stage_name(db, case, submission.filled_at_stage),
             )
         )
     return sorted(result, key=lambda filled: filled.submitted_at, reverse=True)

@@ -219,6 +219,15 @@ def test_a_stage_form_for_a_case_that_moved_on_is_kept_and_marked(
     kept = db.execute(select(Submission).where(Submission.client_id == consent_id)).scalar_one()
     assert kept.case_id == case.id
     assert kept.filled_at_stage == "a_stage_long_gone"
+    # The supervisor sees the mark on the case page, with the form's answers.
+    client.cookies.clear()
+    login(client, supervisor.username)
+    shown = soup(client.get(f"/cases/{case.id}").text)
+    [consent] = shown.select("details.filled[data-form=consent]")
+    mark = consent.select_one("summary .stage-mark").get_text(" ", strip=True)
+    assert mark.startswith("Filled while the case was at stage a_stage_long_gone")
+    client.cookies.clear()
+    login(client, worker.username)
     same = sealed(client, worker, "x" * 20, pairs=pairs)
     assert send(client, same).status_code == 404  # no such draft: nothing made up
 
