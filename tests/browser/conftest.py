@@ -137,3 +137,11 @@ def sign_in(page, server, username: str, password: str = PASSWORD) -> None:
     page.fill("#password", password)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{server['url']}/")
+
+
+def sign_out(page) -> None:
+    """Sign out from the bar's menu (base.html keeps it folded on every page)."""
+    menu = page.locator("details#menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("summary").click()
+    page.click("#menu form[action='/logout'] button")

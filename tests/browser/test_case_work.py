@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -151,21 +151,23 @@ def _submit_to(page: Page, url_pattern: str) -> None:
 
 
 def _sign_out(page: Page) -> None:
-    page.click("text=Sign out")
+    sign_out(page)
     page.wait_for_url("**/login")
 
 
 def _add_to_team(page: Page, username: str, function: str) -> None:
     members = page.locator(".team li").count()
-    page.locator("summary", has_text="Add to the team").click()
-    label = page.evaluate(
-        "(name) => [...document.querySelectorAll('#team-person option')]"
+    form = page.locator("details.team-form")
+    if form.get_attribute("open") is None:
+        form.locator("summary").click()
+    person = page.locator(f"#team-person-{function}")
+    label = person.evaluate(
+        "(select, name) => [...select.options]"
         ".find(o => o.textContent.startsWith(name + ' ')).textContent",
         username,
     )
-    page.select_option("#team-person", label=label)
-    page.select_option("#team-function", function)
-    page.click("#team-function ~ button.primary")
+    person.select_option(label=label)
+    form.locator("button.primary").click()
     expect(page.locator(".team li")).to_have_count(members + 1)
 
 

@@ -9,7 +9,7 @@ import time
 import pyotp
 import pytest
 
-from tests.browser.conftest import PASSWORD, sign_in
+from tests.browser.conftest import PASSWORD, sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def test_a_supervisor_enrols_and_signs_in_with_a_code(phone, server) -> None:
     phone.click("button[type=submit].primary")
     assert phone.locator("#recovery-codes li").count() == 10
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    phone.click("text=Sign out")
+    sign_out(phone)
     phone.wait_for_url(f"{server['url']}/login")
 
     phone.fill("#username", "b.mfa")

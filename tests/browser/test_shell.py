@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import sign_in, sign_out
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ def test_sign_in_and_out_on_a_phone(phone, server) -> None:
     assert phone.locator("h1").inner_text().startswith("Welcome")
     # Nothing overflows the phone's width.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    phone.click("text=Sign out")
+    sign_out(phone)
     phone.wait_for_url(f"{server['url']}/login")
     assert errors == [], errors  # includes CSP violations
 
@@ -47,7 +47,7 @@ def test_tap_targets_are_large_enough(phone, server) -> None:
 def test_admin_sees_a_refusal_swapped_in_by_htmx(phone, server) -> None:
     sign_in(phone, server, "b.admin")
     phone.goto(f"{server['url']}/admin/users")
-    phone.click("summary")
+    phone.click("main summary")
     phone.fill("#new-username", "bad name!")
     # An organisation administrator adds users to their own organisation only:
     # there is no organisation to type or choose.
