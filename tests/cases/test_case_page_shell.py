@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from tests.conftest import login
+from tests.forms.test_views import fill_to_review, start
 
 from .helpers import open_case, submit
 
@@ -91,3 +92,18 @@ def test_the_dashboard_hides_rows_of_zeros_until_asked(
     assert {r.select("td")[0].get_text() for r in every.select("#stages tbody tr")} >= {"0", "1"}
     for odd in ("yes", "\u0000", "1" * 9):
         assert client.get("/dashboard", params={"zeros": odd}).status_code in (200, 422)
+
+
+def test_the_review_page_groups_each_answer_with_its_question(
+    client: TestClient, worker: User
+) -> None:
+    login(client, worker.username)
+    client_id = start(client)
+    fill_to_review(client, client_id)
+    review = _soup(client.get(f"/fill/{client_id}").text)
+    items = review.select(".review-section .review-item")
+    assert items
+    for item in items:
+        assert len(item.select("dt")) == 1 and len(item.select("dd")) == 1
+    answers = {item.dt.get_text(strip=True): item.dd.get_text(strip=True) for item in items}
+    assert answers["Given name"] == "Ona"
