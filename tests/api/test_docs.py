@@ -66,3 +66,20 @@ def test_unknown_api_paths_and_methods_answer_json(client: TestClient) -> None:
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
     # Outside the API, pages stay pages.
     assert client.get("/api/v2/x").headers["content-type"].startswith("text/html")
+
+
+def test_exactly_the_api_is_exempt_from_csrf_and_answers_json() -> None:
+    from intake.api.errors import is_api_path
+
+    assert is_api_path("/api/v1") and is_api_path("/api/v1/submissions")
+    for other in ("/api/v10", "/api/v1x/submissions", "/api", "/x/api/v1/", "/API/v1/x"):
+        assert not is_api_path(other), other
+
+
+def test_a_forged_form_post_elsewhere_is_still_refused(client: TestClient) -> None:
+    # The API's exemption does not leak: a cross-site post to a page route is refused.
+    response = client.post(
+        "/language", data={"language": "lt"}, headers={"Origin": "https://elsewhere.example"}
+    )
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("text/html")
