@@ -11,7 +11,7 @@ from intake.accounts.models import User
 from tests.conftest import login
 from tests.forms.test_views import fill_to_review, start
 
-from .helpers import open_case, submit
+from .helpers import GIRL_16, open_case, submit
 
 
 def _soup(html: str) -> BeautifulSoup:
@@ -107,3 +107,17 @@ def test_the_review_page_groups_each_answer_with_its_question(
         assert len(item.select("dt")) == 1 and len(item.select("dd")) == 1
     answers = {item.dt.get_text(strip=True): item.dd.get_text(strip=True) for item in items}
     assert answers["Given name"] == "Ona"
+
+
+def test_the_housing_form_is_not_called_temporary_at_the_specialised_housing_stage(
+    db: Session, client: TestClient, worker: User, supervisor: User
+) -> None:
+    case = open_case(db, worker, GIRL_16)
+    case.state = "specialised_housing"
+    db.commit()
+    login(client, supervisor.username)
+    soup = _soup(client.get(f"/cases/{case.id}").text)
+    [row] = soup.select(".stage-forms li[data-form=housing_placement]")
+    assert row.get_text(" ", strip=True).startswith("Housing placement")
+    step = soup.select_one("form.next-step")
+    assert step is not None and "Needs: Housing placement form" in step.get_text(" ")

@@ -100,7 +100,7 @@ def test_the_attention_list_holds_overdue_cases_and_cases_waiting_on_a_form(
     listed = _listed(soup)
     assert set(listed) == {overdue.reference, waiting.reference}
     assert "Overdue" in listed[overdue.reference]
-    assert "Waiting on the Temporary housing form" in listed[waiting.reference]
+    assert "Waiting on the Housing placement form" in listed[waiting.reference]
     for absent in (filled, just_arrived, closed, foreign):
         assert absent.reference not in page.text
     counts = {a["data-tab"]: a.select_one(".count").get_text() for a in soup.select(".tabs a")}
