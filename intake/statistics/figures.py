@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import User
 from intake.audit import service as audit
 from intake.cases.models import Case
+from intake.cases.service_records import ServiceRecord
 from intake.config import Settings, get_settings
 from intake.db import read_transaction, utcnow, write_transaction
 from intake.i18n import gettext as _
@@ -47,6 +48,7 @@ ORDER = (
     "recruitment",
     "exploitation_country",
     "needs",
+    "services",
     "referrals",
     "overlaps",
 )
@@ -124,6 +126,17 @@ def _referrals(db: Session, organisation_ids: Sequence[str]) -> Counter[Cell]:
     return Counter((str(at.year), outcome or status) for at, status, outcome in rows)
 
 
+def _services(db: Session, organisation_ids: Sequence[str]) -> Counter[Cell]:
+    # People (cases) who received each type of service, by year of delivery.
+    rows = db.execute(
+        select(ServiceRecord.delivered_on, ServiceRecord.service_type, ServiceRecord.case_id)
+        .where(ServiceRecord.organisation_id.in_(list(organisation_ids)))
+        .distinct()
+    ).all()
+    people = {(str(day.year), kind, case_id) for day, kind, case_id in rows}
+    return Counter((year, kind) for year, kind, _case in people)
+
+
 def _overlaps(db: Session, organisation_ids: Sequence[str]) -> Counter[Cell]:
     rows = db.execute(
         select(OverlapMatch.found_at)
@@ -167,6 +180,10 @@ def _breakdowns(
     for key in ORDER:
         if key in tables.MULTIPLE:
             found.append(_multiple(key, protected, tally, row, labels))
+        elif key == "services" and key in protected:
+            single = _single(key, protected[key], row, labels)
+            # A person may have had several types: the lines' sum is no count of people.
+            found.append(Breakdown(key, single.title, single.lines, single.total, multiple=True))
         elif key in protected:
             found.append(_single(key, protected[key], row, labels))
     return found
@@ -182,6 +199,7 @@ def coordinator_figures(
         organisation_ids = reporting_organisation_ids(db=db, user=user)
         tally = tables.tally_cases(profiles(db=db, organisation_ids=organisation_ids))
         other = {
+            "services": _services(db, organisation_ids),
             "referrals": _referrals(db, organisation_ids),
             "overlaps": _overlaps(db, organisation_ids),
         }

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake.cases.dashboard import Tracks
 from intake.cases.rules import reader_language
+from intake.cases.service_words import service_label
 from intake.definitions import service as definitions
 from intake.forms.definition import FieldDef, FormDefinition
 from intake.i18n import format_date
@@ -47,6 +48,7 @@ def breakdown_title(key: str) -> str:
         "control": lambda: _("People by means of control"),
         "recruitment": lambda: _("People by how they were recruited"),
         "needs": lambda: _("People by immediate needs"),
+        "services": lambda: _("People who received each type of service"),
         "referrals": lambda: _("Referrals between organisations, by outcome"),
         "overlaps": lambda: _("Possible overlaps found between organisations"),
     }
@@ -94,6 +96,8 @@ class Labels:
             return value
         if key in QUESTIONS:
             return self._choice(QUESTIONS[key], value)
+        if key == "services":
+            return service_label(value)
         return referral_outcome_label(value) if key == "referrals" else value
 
 

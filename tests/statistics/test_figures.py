@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import Organisation, User
 from intake.audit.models import AuditEvent
+from intake.cases.service_records import ServiceRecord
 from intake.config import Settings
+from intake.db import new_id
 from intake.statistics.figures import Figures, Filters, coordinator_figures
 from tests.conftest import make_user
 
@@ -107,3 +109,33 @@ def test_a_supervisor_sees_their_own_organisation_only(
         coordinator_figures(db=db, user=admin, filters=Filters(), settings=settings).cases.value
         == 0
     )
+
+
+def test_services_count_people_per_type(
+    db: Session, settings: Settings, body: Organisation, coordinator: User, org: Organisation
+) -> None:
+    worker = make_user(db, org, "outreach_worker")
+    opened = cases(db, worker, 14, YEAR)
+    for n, case in enumerate(opened):
+        for kind in ("meal", "meal", "shelter_night") if n < 12 else ("meal",):
+            db.add(
+                ServiceRecord(
+                    case_id=case.id,
+                    organisation_id=org.id,
+                    track=case.track,
+                    service_type=kind,
+                    delivered_on=dt.date(2025, 6, 1 + n % 2),
+                    quantity=1,
+                    unit="meal",
+                    provided_by="organisation",
+                    recorded_by_id=worker.id,
+                    client_id=new_id(),
+                )
+            )
+    db.commit()
+    agree(db, body, org)
+    shown = coordinator_figures(db=db, user=coordinator, filters=Filters(), settings=settings)
+    # People, not records: fourteen had meals (some twice), twelve a night of shelter.
+    assert _lines(shown, "services") == {"meal": (14, False), "shelter_night": (12, False)}
+    services = next(b for b in shown.breakdowns if b.key == "services")
+    assert services.multiple
