@@ -92,8 +92,13 @@ def _languages(text: str) -> list[str] | None:
     return list(dict.fromkeys(codes))
 
 
+def _printable(text: str) -> bool:
+    """No control character but line breaks and tabs (a NUL cannot even be stored)."""
+    return all(c.isprintable() or c in "\n\r\t" for c in text)
+
+
 def _body_problem(name: str, kind: str, country: str, languages: list[str] | None) -> str:
-    if not name or len(name) > MAX_NAME:
+    if not name or len(name) > MAX_NAME or not _printable(name):
         return _("Give the body's name (at most 200 characters).")
     if kind not in _KINDS:
         return _("Choose the kind of body.")
@@ -114,8 +119,8 @@ def register_body(
     name, country, contact = name.strip(), country.strip().upper(), contact.strip()
     codes = _languages(languages)
     problem = _body_problem(name, kind, country, codes)
-    if not problem and len(contact) > MAX_CONTACT:
-        problem = _("The contact may have at most 2,000 characters.")
+    if not problem and (len(contact) > MAX_CONTACT or not _printable(contact)):
+        problem = _("The contact may have at most 2,000 characters and no control characters.")
     if problem or codes is None:
         refuse(
             db,
@@ -185,7 +190,11 @@ def make_return(
             problem = _("This case is closed: it cannot be referred.")
         elif body is None or body.organisation_id != case.organisation_id or not body.active:
             problem = _("Choose the body the person returns to.")
-        elif not sending_contact or len(sending_contact) > MAX_CONTACT:
+        elif (
+            not sending_contact
+            or len(sending_contact) > MAX_CONTACT
+            or not _printable(sending_contact)
+        ):
             problem = _("Give the contact of the person who sends the referral.")
         else:
             decision = consent.may_share(db=db, case=case, purpose=consent.Purpose.RETURN)

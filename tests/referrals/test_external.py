@@ -14,6 +14,8 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -86,6 +88,8 @@ def test_administrators_register_bodies_and_bad_input_stores_nothing(
         ({"languages": "klingon"}, "languages"),
         ({"kind": "spaceship"}, "kind"),
         ({"contact": "x" * 2001}, "2,000"),
+        ({"contact": "a\x00b"}, "2,000"),
+        ({"name": "Mini\x00stry"}, "name"),
     ):
         response = register(client, token, **bad)
         assert response.status_code == 422 and message in response.text, bad
@@ -298,3 +302,38 @@ def test_access_matrix(db: Session, client: TestClient, returning: World, who: s
             assert status == 404, (who, path, status)
         else:
             assert status == (200 if method == "GET" else 422), (who, path, status)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.text(max_size=60),
+    country=st.text(max_size=4),
+    languages=st.text(max_size=12),
+    contact=st.text(max_size=40),
+)
+def test_any_text_registers_a_body_or_is_refused_storing_nothing(
+    db: Session,
+    client: TestClient,
+    world: World,
+    name: str,
+    country: str,
+    languages: str,
+    contact: str,
+) -> None:
+    if not hasattr(client, "_token"):
+        client._token = sign_in(client, world.people["admin_a"])  # type: ignore[attr-defined]
+    before = len(db.execute(select(ExternalBody.id)).all())
+    response = register(
+        client,
+        client._token,  # type: ignore[attr-defined]
+        name=name,
+        country=country,
+        languages=languages,
+        contact=contact,
+    )
+    db.expire_all()
+    after = len(db.execute(select(ExternalBody.id)).all())
+    assert response.status_code in (303, 422), response.status_code
+    assert after == before + (1 if response.status_code == 303 else 0)
