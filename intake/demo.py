@@ -7,10 +7,13 @@ import secrets
 from sqlalchemy.orm import Session
 
 from intake.accounts import service as accounts
+from intake.statistics.models import ReportingAgreement
 
 DEMO_ORGANISATIONS = [
     ("Demo NGO Vilnius", "ngo", "LT"),
     ("Demo Municipality Kaunas", "municipality", "LT"),
+    # A national coordinator: both demo organisations report their anonymised figures to it.
+    ("Demo National Coordinator", "coordination", "LT"),
 ]
 
 DEMO_USERS = [
@@ -21,6 +24,8 @@ DEMO_USERS = [
     ("kaunas-admin", "Kaunas Administrator", "admin", "Demo Municipality Kaunas"),
     # Organisations and their administrators only; sees no case and no other user.
     ("installation", "Installation Administrator", "installation_admin", "Demo NGO Vilnius"),
+    # Anonymised statistics of the organisations that report to the body; no case at all.
+    ("coordinator", "National Coordinator", "coordinator", "Demo National Coordinator"),
 ]
 
 
@@ -53,4 +58,9 @@ def seed(*, db: Session) -> list[tuple[str, str, str, str]]:
             password=password,
         )
         created.append((username, role, org, password))
+    body = orgs["Demo National Coordinator"]
+    for name, kind, _country in DEMO_ORGANISATIONS:
+        if kind != "coordination":
+            db.add(ReportingAgreement(coordinator_id=body.id, reporting_id=orgs[name].id))
+    db.commit()
     return created
