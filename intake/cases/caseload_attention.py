@@ -1,10 +1,10 @@
 """The supervisor's "attention" list: the open cases someone should act on now.
 
-A case needs attention when it is overdue in its stage, when the person comes of
-age (from intake.cases.coming_of_age when that rule is installed), or when a step
-forward of its stage has waited WAITING_DAYS on a form nobody has filled yet. Incoming referrals are
-not cases of this organisation yet: the list links to them (referrals/ sits above
-cases/ and is not imported here).
+A case needs attention when it is overdue in its stage, when the person has come
+of age (intake.cases.coming_of_age), or when a step forward of its stage has waited
+WAITING_DAYS on a form nobody has filled yet. Incoming referrals are not cases of
+this organisation yet: the list links to them (referrals/ sits above cases/ and is
+not imported here).
 
 Each condition is SQL over the scoped query, so the list pages and counts like the
 others; the sentences saying why are made only for the rows shown.
@@ -13,8 +13,6 @@ others; the sentences saying why are made only for the rows shown.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.cases import rules
+from intake.cases.coming_of_age import cases_coming_of_age
 from intake.cases.labels import workflow_of_version
 from intake.cases.models import Case
 from intake.cases.rules import label_in
@@ -34,7 +33,6 @@ from intake.workflow.compiled import Workflow
 
 # (workflow version id, stage, form key): a step forward from that stage needs that form.
 Waiting = tuple[str, str, str]
-ComingOfAge = Callable[..., Iterable[object]]
 # A form still missing after this many days in the stage puts the case on the list.
 WAITING_DAYS = 3
 
@@ -89,25 +87,14 @@ def waiting_on_form_condition(*, db: Session, now: dt.datetime) -> ColumnElement
 def coming_of_age_ids(
     *, db: Session, user: User, today: dt.date, settings: Settings | None = None
 ) -> list[str]:
-    """The ids of the cases the coming-of-age rule lists for this user today (none without
-    it), found once per session and day: a list page asks for its count, rows and reasons."""
+    """The ids of the cases that have come of age for this user today, found once per
+    session and day: a list page asks for its count, its rows and their reasons."""
     key = ("coming_of_age_ids", user.id, today)
     if key not in db.info:
-        rule = _coming_of_age_rule()
-        found = rule(db=db, user=user, today=today, settings=settings) if rule else []
-        db.info[key] = [str(getattr(item, "case_id", item)) for item in found]
+        found = cases_coming_of_age(db=db, user=user, today=today, settings=settings)
+        db.info[key] = [item.case_id for item in found]
     ids: list[str] = db.info[key]
     return ids
-
-
-def _coming_of_age_rule() -> ComingOfAge | None:
-    # The coming-of-age rule is its own module; until it is installed the list goes without it.
-    try:
-        coming_of_age = importlib.import_module("intake.cases.coming_of_age")
-    except ImportError:
-        return None
-    rule: ComingOfAge | None = getattr(coming_of_age, "cases_coming_of_age", None)
-    return rule
 
 
 def attention_condition(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -111,8 +110,6 @@ def test_the_attention_list_holds_overdue_cases_and_cases_waiting_on_a_form(
 def test_a_girl_who_has_come_of_age_is_on_the_attention_list(
     db: Session, client: TestClient, worker: User, supervisor: User
 ) -> None:
-    # The coming-of-age rule is its own module (intake.cases.coming_of_age).
-    pytest.importorskip("intake.cases.coming_of_age")
     girl = open_case(db, worker, GIRL_16)
     recorded = submit(db, girl, "first_contact", worker, {"age": 17, "gender": "female"})
     recorded.submitted_at = utcnow() - dt.timedelta(days=400)  # she said 17, over a year ago
