@@ -119,6 +119,9 @@ def outbox_page(request: Request, user: Filler) -> Response:
 
 async def _record(request: Request) -> Any:
     """The posted JSON (read on the event loop, before any transaction); a broken one is 400."""
+    # Only JSON: a form's body was read already (its CSRF field), and is no record anyway.
+    if request.headers.get("content-type", "").partition(";")[0].strip() != "application/json":
+        raise HTTPException(status_code=415)
     try:
         return json.loads(await request.body())
     except (ValueError, UnicodeDecodeError):

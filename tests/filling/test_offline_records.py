@@ -146,9 +146,11 @@ def test_a_record_that_does_not_open_is_refused_and_stores_nothing(client, worke
     bare = client.post(
         "/offline/records",
         content=b"{not json",
-        headers={"X-CSRF-Token": page_token(client)},
+        headers={"X-CSRF-Token": page_token(client), "Content-Type": "application/json"},
     )
     assert bare.status_code == 400
+    as_form = client.post("/offline/records", data={"csrf_token": page_token(client), "v": "1"})
+    assert as_form.status_code == 415
     assert count(db, Submission) == 0
 
 
@@ -157,7 +159,7 @@ def test_a_record_without_the_session_token_is_refused(client, worker, db) -> No
     client_id = start(client)
     record = sealed(client, worker, client_id)
     answer = client.post("/offline/records", content=json.dumps(record))
-    assert answer.status_code in (400, 403)
+    assert answer.status_code in (400, 403, 415)
     assert count(db, Submission) == 0
 
 
