@@ -91,6 +91,40 @@ def test_no_small_count_is_shown_or_recoverable_under_any_filter(
     for key, table in views.items():
         if len(table) == 1 + len(YEARS):
             assert recoverable(_rebuild(table)) == set(), key
+    _check_multiple_choice(db, coordinator, settings, counts)
+
+
+def _true_no(counts: list[int], option: str, row: str) -> int:
+    """People without `option` among their types of exploitation, in a year (or all)."""
+    found = 0
+    for (year, group), n in zip(itertools.product(YEARS, GROUPS), counts, strict=True):
+        if row in (ALL, str(year)) and option not in group[3]:
+            found += n
+    return found
+
+
+def _check_multiple_choice(
+    db: Session, coordinator: Any, settings: Settings, counts: list[int]
+) -> None:
+    """A multiple choice shows "yes" per option; "no" is the total less "yes", so a reader
+    can work it out where both are shown: it must then not be a small count."""
+    views: dict[str, dict[str, dict[str, int | None]]] = {}
+    for year in (None, *YEARS):
+        filters = Filters(year=year)
+        row = ALL if year is None else str(year)
+        shown = coordinator_figures(db=db, user=coordinator, filters=filters, settings=settings)
+        exploitation = [b for b in shown.breakdowns if b.key == "exploitation"]
+        for breakdown in exploitation:
+            for line in breakdown.lines:
+                views.setdefault(line.code, {})[row] = {
+                    "yes": line.count.value,
+                    "no": None,
+                    ALL: breakdown.total.value,
+                }
+    for option, table in views.items():
+        for row, column in recoverable(_rebuild(table)):
+            assert column == "no", (option, row, column)
+            assert not 0 < _true_no(counts, option, row) < K, (option, row)
 
 
 def test_a_year_outside_the_range_is_refused_with_a_message() -> None:
