@@ -64,6 +64,12 @@ def _history_text(
         return _("%(person)s joined the team as %(function)s", person=person, function=function)
     if row.kind == "team_removed":
         return _("%(person)s left the team (%(function)s)", person=person, function=function)
+    if row.kind == "transferred":
+        # intake.referrals.transfers: the case came from another organisation.
+        return _(
+            "Case transferred to this organisation: %(stage)s",
+            stage=state_label(wf, row.from_state or row.to_state),
+        )
     return _("Moved to a new version of the track: %(stage)s", stage=to)
 
 

@@ -236,7 +236,14 @@ def _hand_over(
     case.owner_id = assignee.id
     case.last_activity_at = now
     record_case_event(
-        db=db, case=case, actor=actor, action=None, at=now, kind="transferred", commit=False
+        db=db,
+        case=case,
+        actor=actor,
+        action=None,
+        at=now,
+        kind="transferred",
+        history={"from_state": case.state, "to_state": case.state},
+        commit=False,
     )
     return moved
 

@@ -133,6 +133,9 @@ def test_a_partner_sees_only_what_their_function_needs(
     assert added.status_code == 303
     case_page = client.get(f"/cases/{world.case.id}").text
     assert TEAM_NOTE in case_page and "On the team" in case_page
+    # The stage's team, as data for the cooperation section: what is still missing here.
+    needed = BeautifulSoup(case_page, "html.parser").select_one("#needed-here")
+    assert needed is not None and "Social worker (missing)" in needed.get_text(" ")
     token = sign_in(client, p["outreach_worker_b"])
     assert TEAM_NOTE in client.get(f"/partner/cases/{world.case.id}").text
     reply = client.post(

@@ -113,6 +113,7 @@ def test_transfer_moves_the_case_and_leaves_a_stub(
     page = client.get(f"/cases/{case.id}")
     assert page.status_code == 200
     assert SHARED_NAME in page.text and NOTE not in page.text
+    assert "Case transferred to this organisation" in page_text(page)
 
     # The sender keeps the stub: reference, dates, "transferred to", nothing else.
     sign_in(client, p["supervisor_a"])
