@@ -21,6 +21,7 @@ from intake.cases import service_lists, service_records, service_stats
 from intake.cases.models import Case
 from intake.db import read_transaction, utcnow
 from intake.deps import CaseViewer, DbSession, SettingsDep, find_case, get_settings, visible_case
+from intake.referrals import service_providers
 
 router = APIRouter()
 
@@ -113,5 +114,6 @@ def services_dashboard(context: Any, user: User | None) -> Any:
     )
 
 
+service_records.install_partner_source(service_providers.referred_organisations)
 web.ENVIRONMENT.globals["case_services"] = case_services
 web.ENVIRONMENT.globals["services_dashboard"] = services_dashboard

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
@@ -19,7 +19,7 @@ from sqlalchemy import select as sql_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from intake.accounts.models import Organisation, User
+from intake.accounts.models import User
 from intake.cases import team
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case
@@ -126,15 +126,21 @@ def delivered_counts(*, db: Session, case_id: str) -> dict[str, int]:
     return {code: int(total or 0) for code, total in rows}
 
 
+PartnerSource = Callable[..., list[tuple[str, str]]]
+# referrals/ sits above cases/: its routes install the lookup of the organisations a case
+# was referred to (intake.referrals.service_providers). Without it none may be named, so
+# no other organisation's name is ever shown on a case that has nothing to do with it.
+_partner_source: list[PartnerSource] = []
+
+
+def install_partner_source(source: PartnerSource) -> None:
+    """Name the lookup of the organisations that took a referral of a case."""
+    _partner_source[:] = [source]
+
+
 def partner_organisations(*, db: Session, case: Case) -> list[tuple[str, str]]:
-    """(id, name) of the active organisations besides the case's own, which may be named as
-    the provider a person was sent to (with or without a referral recorded here)."""
-    rows = db.execute(
-        sql_select(Organisation.id, Organisation.name)
-        .where(Organisation.active.is_(True), Organisation.id != case.organisation_id)
-        .order_by(Organisation.name)
-    ).all()
-    return [(ident, name) for ident, name in rows]
+    """(id, name) of the organisations that took a referral of this case."""
+    return _partner_source[0](db=db, case=case) if _partner_source else []
 
 
 def parse_items(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import Organisation, User
 from intake.cases.service_records import ServiceRecord
 from intake.db import utcnow
+from intake.referrals.models import Referral
 from tests.conftest import login, make_user, page_token
 
 from .helpers import assign, audit_rows, open_case
@@ -262,7 +263,7 @@ def test_who_may_record_services(
         assert [p.action for p in probes] == ["case.services_recorded"]
 
 
-def test_another_organisation_named_as_provider_is_recorded_by_name(
+def test_an_organisation_that_took_a_referral_is_named_as_provider(
     db: Session,
     client: TestClient,
     worker: User,
@@ -271,10 +272,32 @@ def test_another_organisation_named_as_provider_is_recorded_by_name(
 ) -> None:
     case = open_case(db, worker)
     login(client, supervisor.username)
-    page = BeautifulSoup(client.get(f"/cases/{case.id}").text, "html.parser")
-    options = {o["value"]: o.get_text() for o in page.select("#services-provider option")}
     value = f"referred_organisation:{other_org.id}"
-    assert other_org.name in options[value]
+
+    def options() -> dict[str, str]:
+        page = BeautifulSoup(client.get(f"/cases/{case.id}").text, "html.parser")
+        return {o["value"]: o.get_text() for o in page.select("#services-provider option")}
+
+    # No referral: no other organisation is named, nor may it be posted.
+    assert value not in options()
+    assert other_org.name not in client.get(f"/cases/{case.id}").text
+    token = page_token(client, f"/cases/{case.id}")
+    refused = client.post(
+        f"/cases/{case.id}/services", data=form(token, {"legal_consultation": "1"}, by=value)
+    )
+    assert refused.status_code == 422
+    db.add(
+        Referral(
+            case_id=case.id,
+            from_organisation_id=case.organisation_id,
+            to_organisation_id=other_org.id,
+            service="legal",
+            status="accepted",
+            created_by_id=supervisor.id,
+        )
+    )
+    db.commit()
+    assert other_org.name in options()[value]
     token = page_token(client, f"/cases/{case.id}")
     assert (
         client.post(

@@ -208,7 +208,11 @@ def test_a_condition_on_the_answers_holds_the_case_back(
         submit(db, case, form, worker, {"decision": "reassess"} if form == "best_interests" else {})
     assign(db, supervisor, case, worker, "social_worker")
     refusal = _refused(db, case, supervisor, "move_to_specialised_housing")
-    assert refusal.reasons == ["The answers recorded in this case do not allow this step yet"]
+    # The condition in plain words, and the form whose answers decide it.
+    assert refusal.reasons == [
+        "The best-interests assessment must record a decision other than "
+        "'Not yet: assess again' (answers of: Best-interests assessment)"
+    ]
     # Filling the form again keeps the earlier one; the newest answer counts.
     submit(db, case, "best_interests", worker, {"decision": "stay_in_care"})
     assert fire(db, case, supervisor, "move_to_specialised_housing").state == "specialised_housing"
