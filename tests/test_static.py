@@ -26,7 +26,8 @@ def test_page_loads_only_our_own_assets_and_safe_htmx_config(client: TestClient)
         url = tag.get("src") or tag.get("href")
         if url == "data:,":  # the empty icon: no request at all
             continue
-        assert url.startswith("/static/"), url
+        # The web app manifest is ours too, served from the site root (offline_views).
+        assert url.startswith("/static/") or url == "/manifest.webmanifest", url
         assert client.get(url).status_code == 200
     assert soup.find("script", src=False) is None  # no inline script
     assert soup.find(style=True) is None  # no inline style
