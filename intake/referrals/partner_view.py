@@ -161,31 +161,44 @@ def partner_cases(*, db: Session, user: User) -> list[tuple[str, str, str]]:
     return found
 
 
-def _writer_sees(db: Session, actor: User, case_id: str) -> bool:
+class TeamNoteRefused(ReferralError):
+    """A team note that cannot be added (nothing stored); `as_partner` says which page to
+    show again: the partner's view or the case page."""
+
+    def __init__(self, message: str, *, as_partner: bool) -> None:
+        super().__init__(message)
+        self.as_partner = as_partner
+
+
+def _writer(db: Session, actor: User, case_id: str) -> str | None:
+    """ "own" (the case's team or supervisors), "partner" (a running membership) or None."""
     try:
         case = get_visible_case(db=db, user=actor, case_id=case_id)
     except CaseNotFound:
         try:
             visible_membership(db=db, user=actor, case_id=case_id)
         except MemberNotFound:
-            return False
-        return True
-    return may_read_sensitive(db=db, user=actor, case=case) and case.closed_at is None
+            return None
+        return "partner"
+    if may_read_sensitive(db=db, user=actor, case=case) and case.closed_at is None:
+        return "own"
+    return None
 
 
-def add_team_note(
-    *, db: Session, settings: Settings, actor: User, case_id: str, text: str
-) -> TeamNote:
-    """Seal and add a note for the whole team (its own people and its partners)."""
+def add_team_note(*, db: Session, settings: Settings, actor: User, case_id: str, text: str) -> str:
+    """Seal and add a note for the whole team (its own people and its partners); the page
+    to go back to."""
     action = "partner.team_note_added"
     text = text.strip()
     with read_transaction(db):
-        allowed = _writer_sees(db, actor, case_id)
-    if not allowed:
+        writer = _writer(db, actor, case_id)
+    if writer is None:
         raise NotPermitted
     if not text or len(text) > MAX_TEAM_NOTE:
         refuse(db, actor=actor, object_type="case", object_id=case_id, action=action, code="length")
-        raise ReferralError(_("Write the note first (at most 5,000 characters)."))
+        raise TeamNoteRefused(
+            _("Write the note first (at most 5,000 characters)."), as_partner=writer == "partner"
+        )
     note_id = new_id()
     note = TeamNote(
         id=note_id,
@@ -207,4 +220,6 @@ def add_team_note(
             object_id=case_id,
             detail=f"note={note_id}",
         )
-    return note
+    if writer == "partner":
+        return f"/partner/cases/{case_id}#team-notes"
+    return f"/cases/{case_id}#team-notes"

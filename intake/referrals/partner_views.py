@@ -154,30 +154,17 @@ def add_team_note(
     text: Annotated[str, Form(max_length=partner_view.MAX_TEAM_NOTE + 100)] = "",
 ) -> Response:
     try:
-        partner_view.add_team_note(
+        back = partner_view.add_team_note(
             db=db, settings=_settings(request), actor=user, case_id=case_id, text=text
         )
     except NotPermitted:
         raise _not_found(db, user, case_id, "partner.team_note_added") from None
-    except ReferralError as error:
-        with read_transaction(db):
-            own = db.get(Case, case_id)
-            mine = own is not None and own.organisation_id == user.organisation_id
-        if mine:
-            return web.render(
-                request,
-                "referrals/note_refused.html",
-                {"case_id": case_id, "errors": [str(error)]},
-                status_code=422,
-            )
-        return _partner_page(request, db, user, case_id, [str(error)], 422)
-    with read_transaction(db):
-        own = db.get(Case, case_id)
-        back = own is not None and own.organisation_id == user.organisation_id
-    return RedirectResponse(
-        f"/cases/{case_id}#team-notes" if back else f"/partner/cases/{case_id}#team-notes",
-        status_code=303,
-    )
+    except partner_view.TeamNoteRefused as error:
+        if error.as_partner:
+            return _partner_page(request, db, user, case_id, [str(error)], 422)
+        context = {"case_id": case_id, "errors": [str(error)]}
+        return web.render(request, "referrals/note_refused.html", context, status_code=422)
+    return RedirectResponse(back, status_code=303)
 
 
 # --- what the case page shows (template globals) -----------------------------------------

@@ -131,6 +131,10 @@ def test_a_partner_sees_only_what_their_function_needs(
         f"/cases/{world.case.id}/team-notes", data={"csrf_token": token, "text": TEAM_NOTE}
     )
     assert added.status_code == 303
+    blank = client.post(
+        f"/cases/{world.case.id}/team-notes", data={"csrf_token": token, "text": ""}
+    )
+    assert blank.status_code == 422 and "Write the note first" in blank.text
     case_page = client.get(f"/cases/{world.case.id}").text
     assert TEAM_NOTE in case_page and "On the team" in case_page
     # The stage's team, as data for the cooperation section: what is still missing here.
