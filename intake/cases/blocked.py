@@ -16,12 +16,14 @@ from intake.workflow.engine import Blocker
 
 
 class BlockedReason(str):
-    """A sentence saying what blocks a step; `forms`, `form_titles`, `href` say where to act."""
+    """A sentence saying what blocks a step; `forms`, `form_titles`, `href` say where to act
+    and `link_text` what the link does ('' for the page's usual words)."""
 
     forms: tuple[str, ...]
     form_titles: tuple[str, ...]
     href: str | None
     explanation: str
+    link_text: str
 
     def __new__(
         cls,
@@ -31,12 +33,14 @@ class BlockedReason(str):
         form_titles: Sequence[str] = (),
         href: str | None = None,
         explanation: str = "",
+        link_text: str = "",
     ) -> BlockedReason:
         reason = super().__new__(cls, text)
         reason.forms = tuple(forms)
         reason.form_titles = tuple(form_titles)
         reason.href = href
         reason.explanation = explanation
+        reason.link_text = link_text
         return reason
 
 
@@ -96,4 +100,8 @@ def form_reason(
 def services_reason(blocker: Blocker) -> BlockedReason:
     """Services still to be given ('Needs 1 more psychological session'), with the place to
     record them."""
-    return BlockedReason(needs_more(blocker.subject or "", blocker.missing), href="#services")
+    return BlockedReason(
+        needs_more(blocker.subject or "", blocker.missing),
+        href="#services",
+        link_text=_("Record services given"),
+    )

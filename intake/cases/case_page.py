@@ -205,7 +205,8 @@ def _reasons(found: stages.ActionView, form_keys: set[str]) -> list[Reason]:
         subject = getattr(blocker, "subject", None) or ""
         own_href = getattr(text, "href", None)  # a blocked reason that knows its form
         if own_href:
-            reasons.append(Reason(str(text), own_href, _("Fill in the form")))
+            link = getattr(text, "link_text", "") or _("Fill in the form")
+            reasons.append(Reason(str(text), own_href, link))
         elif blocker is not None and subject in form_keys:
             reasons.append(Reason(str(text), f"#stage-form-{subject}", _("Fill in the form")))
         elif blocker is not None and blocker.code == "missing_team":

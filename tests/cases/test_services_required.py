@@ -84,6 +84,11 @@ def test_a_step_requiring_sessions_says_how_many_more_until_they_are_given(
         "Needs 3 more psychological sessions" in r
         for r in _reasons(client, case.id, "move_to_housing")
     )
+    # The reason leads to where services are recorded.
+    page = BeautifulSoup(client.get(f"/cases/{case.id}").text, "html.parser")
+    link = page.select_one("form[data-trigger=move_to_housing] .blockers a[href='#services']")
+    assert link is not None and link.get_text(strip=True) == "Record services given"
+    assert page.select_one("#services") is not None
     _give(db, case.id, worker, "psychological_session", 2, today())
     reasons = _reasons(client, case.id, "move_to_housing")
     assert any("Needs 1 more psychological session" in r for r in reasons), reasons
