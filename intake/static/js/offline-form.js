@@ -134,6 +134,8 @@
       });
     }
 
+    // Nothing here is ever posted: Enter in a field must not send the page anywhere.
+    form.addEventListener('submit', function (event) { event.preventDefault(); });
     form.addEventListener('input', function () { window.clearTimeout(saving); saving = window.setTimeout(save, 300); });
     form.addEventListener('change', save);
     form.querySelectorAll('button[type=submit]').forEach(function (button) {
