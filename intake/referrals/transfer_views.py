@@ -109,8 +109,8 @@ def _page(
                 if may_answer
                 else []
             ),
-            # The sender's link to the case lasts while the case is still theirs.
-            "case_link": transfer.status != transfers.ACCEPTED or side == "receiver",
+            # A link to the case for whoever holds it: the sender until it is accepted.
+            "case_link": (side == "receiver") == (transfer.status == transfers.ACCEPTED),
             "errors": errors,
         }
     return web.render(request, "referrals/transfer.html", context, status_code=status)

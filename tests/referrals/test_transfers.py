@@ -80,6 +80,7 @@ def test_transfer_moves_the_case_and_leaves_a_stub(
     offer_page = client.get(f"/transfers/{transfer.id}")
     assert offer_page.status_code == 200
     assert SHARED_NAME not in offer_page.text and NOTE not in offer_page.text
+    assert f'href="/cases/{case.id}"' not in offer_page.text
     assert client.get(f"/cases/{case.id}").status_code == 404
     accepted = client.post(
         f"/transfers/{transfer.id}/accept",
