@@ -218,12 +218,23 @@ def _open_records(
 
 
 def records_plan(*, db: Session, user: User, settings: Settings) -> ctdc.Plan:
-    """How many rows a record export would release, generalise and leave out."""
+    """How many rows a record export would release, generalise and leave out (the exports
+    page shows it); the look is audited like every view of the figures."""
     with read_transaction(db):
         ids = reporting_organisation_ids(db=db, user=user)
-        return ctdc.plan(
+        chosen = ctdc.plan(
             ctdc.count_keys(db=db, organisation_ids=ids), settings.statistics_threshold
         )
+    with write_transaction(db):
+        audit.record(
+            db=db,
+            action="statistics.viewed",
+            actor_id=user.id,
+            object_type="organisation",
+            object_id=user.organisation_id,
+            detail=f"exports;organisations={len(ids)}",
+        )
+    return chosen
 
 
 def export_records(

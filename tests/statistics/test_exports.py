@@ -72,6 +72,12 @@ def test_the_record_export_is_k_anonymous_in_ctdc_layout(
     page = client.get("/statistics/exports")
     assert page.status_code == 200
     assert 'id="plan-suppressed">2<' in page.text.replace(" ", "")
+    looked = db.execute(
+        select(AuditEvent.detail).where(
+            AuditEvent.action == "statistics.viewed", AuditEvent.actor_id == coordinator.id
+        )
+    ).scalars()
+    assert list(looked) == ["exports;organisations=1"]
     response = client.get("/statistics/exports/records", params={"format": "csv"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
