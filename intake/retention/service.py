@@ -254,7 +254,7 @@ def erase_on_request(
     actor_id = actor.id
     case = get_visible_case(db=db, user=actor, case_id=case_id)
     problem: tuple[str, CaseError] | None = None
-    if not has_permission(actor, Permission.CASES_ADVANCE):
+    if not has_permission(actor, Permission.CASES_ERASE):
         problem = "role", NotPermitted()
     elif case.anonymised_at is not None:
         problem = "done", RetentionError(_("This case is anonymised already."))

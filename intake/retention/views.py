@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from intake import web
 from intake.accounts import reauth
-from intake.accounts.models import Role, User
+from intake.accounts.models import User
 from intake.cases import access
 from intake.db import DbSession
 from intake.retention import service
@@ -19,9 +19,9 @@ from intake.security.permissions import Permission, require
 router = APIRouter()
 _OPAQUE_ID = re.compile(r"[0-9a-f]{32}")
 
-UserAdmin = Annotated[User, Depends(require(Permission.USERS_MANAGE))]
-FreshUserAdmin = Annotated[User, Depends(reauth.require_recent(Permission.USERS_MANAGE))]
-FreshSupervisor = Annotated[User, Depends(reauth.require_recent(Permission.CASES_ADVANCE))]
+RetentionAdmin = Annotated[User, Depends(require(Permission.RETENTION_MANAGE))]
+FreshRetentionAdmin = Annotated[User, Depends(reauth.require_recent(Permission.RETENTION_MANAGE))]
+FreshSupervisor = Annotated[User, Depends(reauth.require_recent(Permission.CASES_ERASE))]
 
 
 def _page(request: Request, admin: User, *, error: str = "", status_code: int = 200) -> Response:
@@ -38,9 +38,7 @@ def _page(request: Request, admin: User, *, error: str = "", status_code: int = 
 
 
 @router.get("/admin/retention")
-def retention_page(request: Request, admin: UserAdmin) -> Response:
-    if admin.role != Role.ADMIN:
-        raise HTTPException(status_code=403)
+def retention_page(request: Request, admin: RetentionAdmin) -> Response:
     return _page(request, admin)
 
 
@@ -48,11 +46,9 @@ def retention_page(request: Request, admin: UserAdmin) -> Response:
 def set_retention(
     request: Request,
     db: DbSession,
-    admin: FreshUserAdmin,
+    admin: FreshRetentionAdmin,
     years: Annotated[int, Form(ge=1, le=service.MAX_YEARS)],
 ) -> Response:
-    if admin.role != Role.ADMIN:
-        raise HTTPException(status_code=403)
     service.set_retention_years(db=db, actor=admin, years=years)
     return RedirectResponse("/admin/retention", status_code=303)
 

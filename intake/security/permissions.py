@@ -51,6 +51,11 @@ class Permission(StrEnum):
     # The audit trail page, scoped in intake.audit_trail: a supervisor their organisation's
     # events, an administrator its account, definition and system events (no case event).
     AUDIT_READ = "audit:read"
+    # Anonymise a closed case of one's organisation at once, on the person's request (GDPR
+    # art. 17), with a reason and a fresh proof of identity (intake.retention).
+    CASES_ERASE = "cases:erase"
+    # The organisation's retention period for closed cases (its administrator).
+    RETENTION_MANAGE = "retention:manage"
     # Anonymised figures, small cells suppressed (intake.statistics): a coordinator across the
     # organisations that report to it, a supervisor for their own organisation.
     STATISTICS_VIEW = "statistics:view"
@@ -83,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.DEFINITIONS_VIEW,
             Permission.ACCOUNTS_OVERSEE,
             Permission.AUDIT_READ,
+            Permission.CASES_ERASE,
             Permission.STATISTICS_VIEW,
             Permission.STATISTICS_EXPORT,
         }
@@ -97,6 +103,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.EXTERNAL_BODIES_MANAGE,
             Permission.AUDIT_VERIFY,
             Permission.AUDIT_READ,
+            Permission.RETENTION_MANAGE,
         }
     ),
     # Organisations and their administrators; no case data, no other user.
