@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from intake.accounts.models import Organisation, User
 from intake.cases.models import Case
 from intake.db import utcnow
+from intake.referrals.models import Referral
 from tests.conftest import login, make_user
 
 from .helpers import GIRL_16, open_case, submit
@@ -121,3 +122,33 @@ def test_a_girl_who_has_come_of_age_is_on_the_attention_list(
     listed = _listed(soup)
     assert girl.reference in listed and younger.reference not in listed
     assert "Turns 18: the case moves to the adult track" in listed[girl.reference]
+
+
+def test_the_attention_list_links_to_incoming_referrals(
+    db: Session,
+    client: TestClient,
+    org: Organisation,
+    supervisor: User,
+    other_org: Organisation,
+) -> None:
+    sender = make_user(db, other_org, "outreach_worker", "sender")
+    theirs = open_case(db, sender)
+    login(client, supervisor.username)
+    quiet = _soup(client.get("/cases?tab=attention").text)
+    assert quiet.select_one("#attention-referrals") is None
+    db.add(
+        Referral(
+            case_id=theirs.id,
+            from_organisation_id=other_org.id,
+            to_organisation_id=org.id,
+            service="psychological_support",
+            created_by_id=sender.id,
+        )
+    )
+    db.commit()
+    soup = _soup(client.get("/cases?tab=attention").text)
+    link = soup.select_one("#attention-referrals a")
+    assert link is not None and link["href"] == "/referrals/incoming"
+    assert " ".join(link.get_text().split()) == "1 incoming referral waits for an answer"
+    # The other organisation's case is not this organisation's to list.
+    assert theirs.reference not in _listed(soup)
