@@ -51,7 +51,8 @@ class ComingOfAge:
     state: str
 
 
-def _add_years(day: dt.date, years: int) -> dt.date:
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later (a 29 February becomes the 1 March)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year without one: the first of March
@@ -93,12 +94,18 @@ def due_date(
         return None
     born = _birth_date(db=db, settings=settings, submission=submission)
     if born is not None:
-        return _add_years(born, years), False
+        return add_years(born, years), False
     stored = submission.answers if isinstance(submission.answers, dict) else {}
     age = stored.get("age")
     if isinstance(age, bool) or not isinstance(age, int) or not 0 <= age <= 120:
         return None
-    return _add_years(submission.submitted_at.date(), max(years - age, 0)), True
+    return estimated_due(intake_day=submission.submitted_at.date(), age=age, years=years), True
+
+
+def estimated_due(*, intake_day: dt.date, age: int, years: int) -> dt.date:
+    """The day she surely reaches `years`, from her age in whole years on the intake day:
+    as if she had turned that age that very day (never before the true day)."""
+    return add_years(intake_day, max(years - age, 0))
 
 
 def rule_of(*, db: Session, case: Case) -> AgeRule | None:

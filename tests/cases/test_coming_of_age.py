@@ -8,6 +8,8 @@ import json
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
@@ -154,3 +156,21 @@ def test_a_case_on_the_adult_track_has_no_countdown(
     row.submitted_at = NOW - dt.timedelta(days=400)
     db.commit()
     assert coming_of_age.coming_of_age(db=db, settings=None, case=case, today=TODAY) is None
+
+
+@given(
+    born=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)),
+    after=st.integers(min_value=0, max_value=18 * 366),
+)
+def test_an_age_given_at_intake_never_moves_a_child_before_her_birthday(
+    born: dt.date, after: int
+) -> None:
+    intake_day = born + dt.timedelta(days=after)
+    age = (
+        intake_day.year - born.year - ((intake_day.month, intake_day.day) < (born.month, born.day))
+    )
+    estimate = coming_of_age.estimated_due(intake_day=intake_day, age=age, years=18)
+    true_day = coming_of_age.add_years(born, 18)
+    assert estimate >= true_day
+    # ... and at most a year late.
+    assert (estimate - true_day).days <= 366
