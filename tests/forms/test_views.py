@@ -81,7 +81,7 @@ def test_a_page_shows_progress_labels_and_the_right_keyboards(client, worker: Us
     post_page(client, client_id, MEETING)
     page = soup(client.get(f"/fill/{client_id}").text)
     assert page.find(class_="progress").get_text(strip=True) == "Page 2 of 4"
-    assert page.find("h2").get_text(strip=True) == "About the person"
+    assert page.select_one("#filling h2").get_text(strip=True) == "About the person"
     given = page.find("input", {"name": "given_name"})
     assert page.find("label", {"for": given["id"]}).get_text(strip=True).startswith("Given name")
     hint = page.find(id=given["aria-describedby"])
@@ -307,11 +307,11 @@ def test_the_question_language_changes_while_the_interface_stays(client, worker,
     assert next_button == i18n.translations_for("lt").ugettext("Next")
     assert page.find("html")["lang"] != page.find("h1")["lang"]
     later = soup(client.get(f"/fill/{client_id}").text)
-    assert later.find("h2").get_text(strip=True) == "Встреча"
+    assert later.select_one("#filling h2").get_text(strip=True) == "Встреча"
     lithuanian = client.post(
         f"/fill/{client_id}/language", data={"csrf_token": token, "_language": "lt"}
     )
-    assert soup(lithuanian.text).find("h2").get_text(strip=True) == "Susitikimas"
+    assert soup(lithuanian.text).select_one("#filling h2").get_text(strip=True) == "Susitikimas"
     refused = client.post(
         f"/fill/{client_id}/language", data={"csrf_token": token, "_language": "xx"}
     )
