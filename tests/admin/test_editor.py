@@ -256,7 +256,9 @@ def test_pages_never_load_anything_but_our_own_assets(
     # Content-hashed names (intake.static_assets): editor.<hash>.js, admin.<hash>.css.
     assert any(re.fullmatch(r"/static/js/editor\.[0-9a-f]{16}\.js", s or "") for s in sources)
     assert any(re.fullmatch(r"/static/css/admin\.[0-9a-f]{16}\.css", s or "") for s in sources)
-    assert all(s == "data:," or s.startswith("/static/") for s in sources)
+    # The web app manifest is ours too, served from the site root as browsers require.
+    ours = ("data:,", "/manifest.webmanifest")
+    assert all(s in ours or s.startswith("/static/") for s in sources)
     assert soup.find("script", src=False) is None
     assert soup.find(style=True) is None
     assert i18n.get_locale() == "en"
