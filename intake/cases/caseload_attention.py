@@ -31,8 +31,8 @@ from intake.filling.models import Submission
 from intake.i18n import gettext as _
 from intake.workflow.compiled import Workflow
 
-# (workflow version id, stage, form key): a step forward from that stage needs that form.
-Waiting = tuple[str, str, str]
+# (workflow version id, stage, the forms of each step forward from it).
+Waiting = tuple[str, str, tuple[tuple[str, ...], ...]]
 # A form still missing after this many days in the stage puts the case on the list.
 WAITING_DAYS = 3
 
@@ -45,13 +45,15 @@ class Why:
     sentences: tuple[str, ...]
 
 
-def forms_awaited(workflow: Workflow, state: str) -> list[str]:
-    """The forms the steps forward of `state` need (not lost contact nor closing early)."""
-    keys: list[str] = []
-    for transition in workflow.transitions:
-        if state in transition.sources and not transition.requires_reason:
-            keys += [k for k in transition.requires_forms if k not in keys]
-    return keys
+def forms_awaited(workflow: Workflow, state: str) -> list[tuple[str, ...]]:
+    """The forms each step forward of `state` needs (not lost contact nor closing early);
+    empty when a step forward needs no form, so the stage never waits on one."""
+    steps = [
+        transition.requires_forms
+        for transition in workflow.transitions
+        if state in transition.sources and not transition.requires_reason
+    ]
+    return [] if any(not forms for forms in steps) else steps
 
 
 def _waiting(db: Session) -> list[Waiting]:
@@ -62,8 +64,9 @@ def _waiting(db: Session) -> list[Waiting]:
     for version in versions:
         workflow = definitions.compiled_workflow(db=db, version=version)
         for name, state in workflow.states.items():
-            if not state.final:
-                found += [(version.id, name, key) for key in forms_awaited(workflow, name)]
+            steps = forms_awaited(workflow, name) if not state.final else []
+            if steps:
+                found.append((version.id, name, tuple(steps)))
     return found
 
 
@@ -72,11 +75,16 @@ def _missing(form_key: str) -> ColumnElement[bool]:
 
 
 def waiting_on_form_condition(*, db: Session, now: dt.datetime) -> ColumnElement[bool]:
-    """Open cases in their stage for WAITING_DAYS or more whose step forward needs a form
-    that was never filled in the case (a case just arrived is not yet waiting)."""
+    """Open cases in their stage for WAITING_DAYS or more where every step forward needs a
+    form never filled in the case (a case just arrived is not yet waiting; a case with
+    one way forward ready is not waiting either)."""
     parts = [
-        and_(Case.workflow_version_id == version, Case.state == state, _missing(key))
-        for version, state, key in _waiting(db)
+        and_(
+            Case.workflow_version_id == version,
+            Case.state == state,
+            *[or_(*[_missing(key) for key in forms]) for forms in steps],
+        )
+        for version, state, steps in _waiting(db)
     ]
     if not parts:
         return false()
@@ -139,11 +147,21 @@ def why(
         if workflow is not None and case.state in workflow.states and waited >= WAITING_DAYS:
             sentences += [
                 _("Waiting on the %(form)s form", form=_form_title(db, key))
-                for key in forms_awaited(workflow, case.state)
-                if (case.id, key) not in filled
+                for key in _nearest_missing(forms_awaited(workflow, case.state), case.id, filled)
             ]
         found[case.id] = Why(case.id, tuple(sentences))
     return found
+
+
+def _nearest_missing(
+    steps: list[tuple[str, ...]], case_id: str, filled: set[tuple[str | None, str]]
+) -> list[str]:
+    """The forms still missing for the step forward that misses the fewest (none when a
+    step has all it needs)."""
+    missing = [[key for key in forms if (case_id, key) not in filled] for forms in steps]
+    if not missing or any(not keys for keys in missing):
+        return []
+    return min(missing, key=len)
 
 
 def _form_title(db: Session, key: str) -> str:

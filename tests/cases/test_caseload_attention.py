@@ -7,9 +7,12 @@ import datetime as dt
 
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import Organisation, User
+from intake.cases import caseload
 from intake.cases.models import Case
 from intake.db import utcnow
 from intake.referrals.models import Referral
@@ -152,3 +155,56 @@ def test_the_attention_list_links_to_incoming_referrals(
     assert " ".join(link.get_text().split()) == "1 incoming referral waits for an answer"
     # The other organisation's case is not this organisation's to list.
     assert theirs.reference not in _listed(soup)
+
+
+def test_the_attention_list_is_exactly_the_cases_the_rules_name(
+    db: Session, worker: User, supervisor: User, other_org: Organisation
+) -> None:
+    """Any mix of stages, days in them and filled forms, in two organisations: the list
+    holds exactly the organisation's open cases that are overdue or have waited three
+    days on a form their step forward needs."""
+    stranger = make_user(db, other_org, "outreach_worker", "stranger")
+    awaited = {
+        "urgent_assistance": ("consent", "first_contact", "urgent_needs"),
+        "temporary_housing": ("housing_placement",),
+        "psychological_support": ("psychological_assessment",),
+    }
+    sla = {"urgent_assistance": 3, "temporary_housing": 30, "psychological_support": 90}
+    expected: set[str] = set()
+
+    @settings(
+        max_examples=10,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from([*awaited, "closed"]),
+                st.integers(0, 100),
+                st.booleans(),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
+    def listed_as_the_rules_say(specs: list[tuple[str, int, bool, bool]]) -> None:
+        for state, days, filled, ours in specs:
+            owner = worker if ours else stranger
+            case = _at(db, open_case(db, owner), state, days)
+            if state == "closed":
+                case.closed_at = utcnow()
+                db.commit()
+                continue
+            if filled:
+                for key in awaited[state]:
+                    submit(db, case, key, owner)
+            if ours and (days > sla[state] or (not filled and days >= 3)):
+                expected.add(case.id)
+        query, _bad = caseload.filtered(
+            db=db, user=supervisor, filters=caseload.Filters(tab="attention"), now=utcnow()
+        )
+        assert {case.id for case in db.execute(query).scalars()} == expected, specs
+
+    listed_as_the_rules_say()
