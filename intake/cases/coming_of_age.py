@@ -80,16 +80,27 @@ def _is_iso_date(value: object) -> bool:
     return isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-"
 
 
-def due_date(
-    *, db: Session, settings: Settings | None, case: Case, years: int
-) -> tuple[dt.date, bool] | None:
-    """The day the person reaches `years`, and whether it is an estimate (None if unknown)."""
-    submission = db.execute(
+def _first_contacts(db: Session, case_ids: list[str]) -> dict[str, Submission]:
+    """The newest first-contact submission of each case, in one query."""
+    rows = db.execute(
         select(Submission)
-        .where(Submission.case_id == case.id, Submission.form_key == BIRTH_FORM)
-        .order_by(Submission.submitted_at.desc(), Submission.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+        .where(Submission.case_id.in_(case_ids), Submission.form_key == BIRTH_FORM)
+        .order_by(Submission.submitted_at, Submission.id)
+    ).scalars()
+    return {row.case_id: row for row in rows if row.case_id is not None}
+
+
+def due_date(
+    *,
+    db: Session,
+    settings: Settings | None,
+    case: Case,
+    years: int,
+    submission: Submission | None = None,
+) -> tuple[dt.date, bool] | None:
+    """The day the person reaches `years`, and whether it is an estimate (None if unknown);
+    `submission` is the case's newest first contact when the caller has read it already."""
+    submission = submission or _first_contacts(db, [case.id]).get(case.id)
     if submission is None:
         return None
     born = _birth_date(db=db, settings=settings, submission=submission)
@@ -115,14 +126,19 @@ def rule_of(*, db: Session, case: Case) -> AgeRule | None:
 
 
 def coming_of_age(
-    *, db: Session, settings: Settings | None, case: Case, today: dt.date
+    *,
+    db: Session,
+    settings: Settings | None,
+    case: Case,
+    today: dt.date,
+    submission: Submission | None = None,
 ) -> ComingOfAge | None:
     """When the open case's person comes of age and where she moves, if her track says so."""
     rule = rule_of(db=db, case=case)
     if rule is None or case.closed_at is not None:
         return None
     state = rule.go_to.state_map.get(case.state)
-    due = due_date(db=db, settings=settings, case=case, years=rule.years)
+    due = due_date(db=db, settings=settings, case=case, years=rule.years, submission=submission)
     if due is None or state is None:
         return None
     return ComingOfAge(
@@ -160,10 +176,19 @@ def cases_coming_of_age(
     }
     if not tracks:
         return []
-    open_cases = db.execute(
-        visible_cases(user=user).where(Case.closed_at.is_(None), Case.track.in_(sorted(tracks)))
-    ).scalars()
-    found = [coming_of_age(db=db, settings=settings, case=case, today=today) for case in open_cases]
+    open_cases = list(
+        db.execute(
+            visible_cases(user=user).where(Case.closed_at.is_(None), Case.track.in_(sorted(tracks)))
+        ).scalars()
+    )
+    contacts = _first_contacts(db, [case.id for case in open_cases])
+    found = [
+        coming_of_age(
+            db=db, settings=settings, case=case, today=today, submission=contacts[case.id]
+        )
+        for case in open_cases
+        if case.id in contacts
+    ]
     return sorted((f for f in found if f and f.days_left <= 0), key=lambda f: f.due_on)
 
 

@@ -9,6 +9,7 @@ import json
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
@@ -158,6 +159,7 @@ def test_a_case_on_the_adult_track_has_no_countdown(
     assert coming_of_age.coming_of_age(db=db, settings=None, case=case, today=TODAY) is None
 
 
+@hypothesis_settings(deadline=None)
 @given(
     born=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2030, 12, 31)),
     after=st.integers(min_value=0, max_value=18 * 366),
