@@ -312,16 +312,19 @@
     if (!host || !store || !window.crypto || !window.crypto.subtle) return;
     var form = host.id === 'fill-form' ? host : null;
     var page = parseInt(host.dataset.pageIndex, 10);
-    var meta = { client_id: host.dataset.clientId, title: host.dataset.title || document.title };
-    var saved = store.owner().then(function (owner) {
-      meta.owner = owner;
-      return owner ? store.loadDraft(meta) : null;
-    }).catch(function () { return null; });
+    // The signed-in user as the server rendered the page: never the last one the phone
+    // remembers (on a shared phone that may be someone else).
+    var meta = { client_id: host.dataset.clientId, title: host.dataset.title || document.title, owner: host.dataset.owner };
+    if (!meta.owner) return;
+    var loaded = false;
+    var saved = store.loadDraft(meta).then(function (before) { loaded = true; return before; })
+      .catch(function () { return null; });
     var timer = null;
     function save() {
       window.clearTimeout(timer);
       return saved.then(function (before) {
-        if (!meta.owner) return null;
+        // Until what the phone holds could be read, writing would lose the other pages.
+        if (!loaded) return null;
         var merged = Object.assign({}, before ? before.values : {}, form ? values(form) : {});
         saved = Promise.resolve({ values: merged });
         return store.saveDraft(meta, merged, page);
