@@ -1,4 +1,5 @@
-"""What the pages list: a case's referrals, the incoming list, the waiting count, a history."""
+"""What the pages list: a case's referrals and transfers, the incoming list, the waiting count,
+a referral's history."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import utcnow
 from intake.referrals.common import SENT, is_overdue, open_reason, organisation_names
-from intake.referrals.models import Referral, ReferralEvent
+from intake.referrals.models import Referral, ReferralEvent, Transfer
 from intake.security.permissions import Permission, has_permission
+
+TRANSFER_SENT = "sent"
 
 
 @dataclass(frozen=True)
@@ -125,3 +128,36 @@ def history(*, db: Session, settings: Settings, referral: Referral) -> list[Hist
         )
         for e in events
     ]
+
+
+# --- transfers ----------------------------------------------------------------------------
+
+
+def transfers_of_case(*, db: Session, user: User, case: Case) -> list[Transfer]:
+    """The transfers of a case the user may see (its organisation's supervisors)."""
+    if not has_permission(user, Permission.CASES_TRANSFER):
+        return []
+    return list(
+        db.execute(
+            select(Transfer)
+            .where(Transfer.case_id == case.id)
+            .order_by(Transfer.created_at.desc(), Transfer.id)
+        ).scalars()
+    )
+
+
+def organisation_transfers(*, db: Session, user: User) -> list[Transfer]:
+    """The transfers to and from the user's organisation, waiting ones first."""
+    if not has_permission(user, Permission.CASES_TRANSFER) or not user.active:
+        return []
+    org = user.organisation_id
+    return list(
+        db.execute(
+            select(Transfer)
+            .where((Transfer.to_organisation_id == org) | (Transfer.from_organisation_id == org))
+            .order_by(
+                (Transfer.status == TRANSFER_SENT).desc(), Transfer.created_at.desc(), Transfer.id
+            )
+            .limit(500)
+        ).scalars()
+    )

@@ -19,7 +19,7 @@ from intake.accounts.models import User
 from intake.cases.models import Case
 from intake.config import Settings
 from intake.db import DbSession, read_transaction
-from intake.referrals import answering, common, making, transfers
+from intake.referrals import answering, common, making, queries, transfers
 from intake.referrals.common import AlreadyAnswered, ReferralError
 from intake.referrals.views import reading, session_of, visible_case_or_404
 from intake.security.permissions import Permission, require
@@ -185,7 +185,7 @@ def case_transfers(case: Case, user: User | None) -> list[Any]:
     db = session_of(case)
     if db is None or user is None:
         return []
-    found: list[Any] = reading(db, lambda: transfers.transfers_of_case(db=db, user=user, case=case))
+    found: list[Any] = reading(db, lambda: queries.transfers_of_case(db=db, user=user, case=case))
     return found
 
 

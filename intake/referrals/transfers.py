@@ -369,31 +369,3 @@ def decline_reason(*, settings: Settings, transfer: Transfer) -> str:
         )
     except FieldCryptoError:
         return ""
-
-
-def transfers_of_case(*, db: Session, user: User, case: Case) -> list[Transfer]:
-    """The transfers of a case the user may see (its organisation's supervisors)."""
-    if not has_permission(user, Permission.CASES_TRANSFER):
-        return []
-    return list(
-        db.execute(
-            select(Transfer)
-            .where(Transfer.case_id == case.id)
-            .order_by(Transfer.created_at.desc(), Transfer.id)
-        ).scalars()
-    )
-
-
-def organisation_transfers(*, db: Session, user: User) -> list[Transfer]:
-    """The transfers to and from the user's organisation, waiting ones first."""
-    if not has_permission(user, Permission.CASES_TRANSFER) or not user.active:
-        return []
-    org = user.organisation_id
-    return list(
-        db.execute(
-            select(Transfer)
-            .where((Transfer.to_organisation_id == org) | (Transfer.from_organisation_id == org))
-            .order_by((Transfer.status == SENT).desc(), Transfer.created_at.desc(), Transfer.id)
-            .limit(500)
-        ).scalars()
-    )

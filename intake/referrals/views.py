@@ -23,7 +23,7 @@ from intake.cases.models import Case
 from intake.cases.rules import function_label
 from intake.config import Settings
 from intake.db import DbSession, read_transaction, utcnow, write_transaction
-from intake.referrals import answering, common, making, partners, queries, sharing, transfers
+from intake.referrals import answering, common, making, partners, queries, sharing
 from intake.referrals.common import AlreadyAnswered, ReferralError, ReferralNotFound
 from intake.security.permissions import Permission, has_permission, require
 
@@ -125,7 +125,7 @@ def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Respons
         rows = queries.incoming(
             db=db, user=user, answer_days=_settings(request).referral_answer_days
         )
-        moves = transfers.organisation_transfers(db=db, user=user)
+        moves = queries.organisation_transfers(db=db, user=user)
         invited = partners.invitations(db=db, user=user)
         names = common.organisation_names(
             db, {t.from_organisation_id for t in moves} | {t.to_organisation_id for t in moves}
