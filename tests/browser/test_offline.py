@@ -220,3 +220,43 @@ def test_submit_without_a_connection_goes_to_the_outbox_and_once_to_the_case(
     expect(page.locator(".filled[data-form=first_contact]")).to_have_count(1)
     assert errors == []
     context.close()
+
+
+def test_sign_out_with_unsent_records_warns_and_deletes_nothing(browser, server, tmp_path) -> None:
+    _user(server, "b.leaving")
+    context, page = _phone(browser, tmp_path / "profile")
+    sign_in(page, server, "b.leaving")
+    client_id = _consent_then_intake(page, server)
+    _ready_offline(page, client_id)
+    person = {"given_name": "Rasa", "age": "35", "gender": "female"}
+    _fill(page, [FIRST_CONTACT[0], person, FIRST_CONTACT[2], {}])
+    context.set_offline(True)
+    page.click("#submit-filling")
+    page.wait_for_url(f"**/fill/{client_id}/offline")
+    page.click("[data-offline=finish]")
+    page.wait_for_url("**/outbox")
+    # The connection is back but the server cannot be reached: the record waits (blocked
+    # for the whole browser: the service worker's Background Sync would send it too).
+    context.route("**/offline/records", lambda route: route.abort())
+    context.set_offline(False)
+    page.goto(f"{server['url']}/outbox")
+    expect(page.locator("#outbox-table tbody tr")).to_have_count(1)
+
+    _sign_out(page)
+    warning = page.locator("#sign-out-warning")
+    expect(warning).to_contain_text("1 forms in the outbox are not sent yet")
+    assert "/outbox" in page.url  # still signed in, nothing gone
+    page.click("form[action='/logout'] button")  # signing out anyway
+    page.wait_for_url("**/login")
+    waiting = page.evaluate("IntakeOffline.outbox().then(r => r.map(x => x.state))")
+    assert waiting in (["failed"], ["waiting"]), waiting
+    assert page.evaluate("IntakeOffline.owner()") is None  # the user's key is forgotten
+    assert _count(server, "SELECT count(*) FROM submissions WHERE client_id = ?", client_id) == 0
+
+    context.unroute("**/offline/records")
+    sign_in(page, server, "b.leaving")  # the owner's next sign-in sends it
+    page.goto(f"{server['url']}/outbox")
+    page.click("#outbox-send")
+    expect(page.locator("#outbox-status")).to_have_text("Nothing waits to be sent.")
+    assert _count(server, "SELECT count(*) FROM submissions WHERE client_id = ?", client_id) == 1
+    context.close()
