@@ -172,7 +172,7 @@ def test_offline_mid_intake_survives_reload_and_restart_then_makes_one_case(
         route.fetch()  # the server stores it...
         route.abort()  # ...and the phone never hears back
 
-    page.route("**/offline/records", drop_first)
+    context.route("**/offline/records", drop_first)  # the service worker too
     sign_in(page, server, "b.field")
     page.goto(f"{server['url']}/outbox")
     page.wait_for_function("!!document.querySelector('#outbox-table tbody tr')")
