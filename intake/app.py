@@ -25,7 +25,12 @@ from intake.admin import views as admin_views
 from intake.api import errors as api_errors
 from intake.api import views as api_views
 from intake.audit_trail import views as audit_trail_views
-from intake.cases import coming_of_age_views, dashboard_views, service_record_views
+from intake.cases import (
+    coming_of_age_views,
+    dashboard_views,
+    intake_offline_views,
+    service_record_views,
+)
 from intake.cases import views as case_views
 from intake.cases.access import CaseNotFound
 from intake.cases.rules import CaseError
@@ -245,6 +250,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account_views.router)
     app.include_router(form_views.router)
     app.include_router(offline_views.router)
+    app.include_router(intake_offline_views.router)
     app.include_router(admin_views.router)
     app.include_router(case_views.router)
     app.include_router(service_record_views.router)

@@ -37,6 +37,8 @@ from intake.overlap import fingerprint as fingerprinting
 
 CONSENT_FORM = "consent"
 INTAKE_FORM = "first_contact"
+# The consent answer without which no intake form is started (a JSON boolean, in the clear).
+CONSENT_GATE = "consent_services"
 Step = Literal["consent", "refused", "ready", "intake", "done"]
 
 
@@ -134,9 +136,18 @@ def _intake_of_consent(*, db: Session, user: User, client_id: str) -> Intake | N
 
 
 def start_intake(
-    *, db: Session, settings: Settings, user: User, consent_client_id: str, language: str | None
+    *,
+    db: Session,
+    settings: Settings,
+    user: User,
+    consent_client_id: str,
+    language: str | None,
+    intake_client_id: str | None = None,
 ) -> Intake:
-    """Start an intake with its consent filling (the same client id again resumes it); commits."""
+    """Start an intake with its consent filling (the same client id again resumes it); commits.
+
+    A phone that started the intake without a connection made both client ids itself.
+    """
     existing = _intake_of_consent(db=db, user=user, client_id=consent_client_id)
     if existing is not None:
         return existing
@@ -153,7 +164,7 @@ def start_intake(
         owner_id=user.id,
         organisation_id=user.organisation_id,
         consent_client_id=consent_client_id,
-        intake_client_id=forms.new_client_id(),
+        intake_client_id=intake_client_id or forms.new_client_id(),
         language=draft.content_language,
     )
     try:
@@ -185,7 +196,7 @@ def _consent(db: Session, intake: Intake) -> Submission | None:
 def _services_consented(submission: Submission) -> bool:
     # consent_services is not sensitive: it is stored in the clear, a JSON boolean.
     answers = submission.answers if isinstance(submission.answers, dict) else {}
-    return answers.get("consent_services") is True
+    return answers.get(CONSENT_GATE) is True
 
 
 def step_of(*, db: Session, intake: Intake) -> Step:

@@ -88,13 +88,31 @@ def _digest(settings: Settings, form: FormDefinition, version_id: str, stored: A
     return answers_digest(settings=settings, form=form, version_id=version_id, answers=answers)
 
 
-def receive_sealed(*, db: Session, settings: Settings, user: User, record: Any) -> Received:
-    """Open a sealed record of `user` and submit it once; FillingNotFound for anyone else's."""
+def open_own(
+    *, db: Session, settings: Settings, user: User, record: Any
+) -> tuple[str, dict[str, Any]]:
+    """A sealed record of `user` opened: its key id and payload; FillingNotFound otherwise."""
     key_id, payload = open_record(db=db, settings=settings, record=record)
     client_id = payload.get("client_id")
     if payload.get("owner") != user.id or not isinstance(client_id, str):
         raise forms.FillingNotFound  # another worker's record: never say it exists
     if not CLIENT_ID.fullmatch(client_id):
+        raise forms.FillingNotFound
+    return key_id, payload
+
+
+def receive_sealed(*, db: Session, settings: Settings, user: User, record: Any) -> Received:
+    """Open a sealed record of `user` and submit it once; FillingNotFound for anyone else's."""
+    key_id, payload = open_own(db=db, settings=settings, user=user, record=record)
+    return receive_opened(db=db, settings=settings, user=user, key_id=key_id, payload=payload)
+
+
+def receive_opened(
+    *, db: Session, settings: Settings, user: User, key_id: str, payload: dict[str, Any]
+) -> Received:
+    """Submit the filling an opened record holds once (its draft must exist by now)."""
+    client_id = payload.get("client_id")
+    if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
         raise forms.FillingNotFound
     pairs = _pairs(payload)
     stage = payload.get("stage") if isinstance(payload.get("stage"), str) else None

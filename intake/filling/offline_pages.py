@@ -20,8 +20,16 @@ from sqlalchemy.orm import Session
 
 from intake.accounts.models import User
 from intake.config import Settings
+from intake.definitions import service as definitions
 from intake.filling import hooks
-from intake.filling.drafts import Filling, messages_language, today_for
+from intake.filling.drafts import (
+    Filling,
+    FillingNotFound,
+    build,
+    content_language,
+    messages_language,
+    today_for,
+)
 from intake.filling.models import FormDraft
 from intake.forms import rendering
 from intake.forms.definition import FormDefinition
@@ -97,6 +105,7 @@ def offline_filling(
         "version": filling.version.id,
         "title": form.text(form.title, messages_language(form)),
         "stage": stage,
+        "language": filling.content_language,
     }
     return OfflineFilling(
         title=form.text(form.title, filling.content_language),
@@ -106,6 +115,42 @@ def offline_filling(
         checks=_checks(form, messages_language(form)),
         meta=meta,
     )
+
+
+# A blank page's stand-in: the phone puts in the client id it mints for the filling.
+BLANK_ID = "new-offline-filling"
+
+
+def blank_offline_filling(
+    *, db: Session, settings: Settings, user: User, form_key: str, start: dict[str, Any]
+) -> OfflineFilling:
+    """The newest version of a form, blank, to be started on the phone without a connection.
+
+    `start` tells the phone's script where this filling stands in what it starts (its
+    step, where to go next); the server decides it, the phone only follows it.
+    """
+    version = definitions.latest(db=db, kind="form", key=form_key)
+    if version is None:
+        raise FillingNotFound
+    form = definitions.compiled_form(version)
+    draft = SimpleNamespace(
+        client_id=BLANK_ID,
+        content_language=content_language(form, user.locale),
+        case_id=None,
+        page_index=0,
+    )
+    filling = build(cast(FormDraft, draft), version, form, {}, today_for(settings))
+    found = offline_filling(db=db, settings=settings, user=user, filling=filling)
+    return dataclasses.replace(found, meta={**found.meta, "start": start})
+
+
+def latest_versions(*, db: Session, form_keys: tuple[str, ...]) -> list[str]:
+    """The ids of the newest published versions of these forms ("" for one with none)."""
+    found = []
+    for key in form_keys:
+        version = definitions.latest(db=db, kind="form", key=key)
+        found.append(version.id if version is not None else "")
+    return found
 
 
 def device_key(*, settings: Settings, user: User, device: str) -> bytes:

@@ -43,7 +43,7 @@ PRECACHE = (
 STATUS = {"submitted": 200, "attention": 422, "conflict": 409}
 
 
-def _version() -> str:
+def asset_version() -> str:
     """The worker's version: a new one whenever an asset it keeps changes."""
     urls = manifest().urls
     return "-".join(urls[name].rsplit(".", 2)[-2] for name in PRECACHE)[:64]
@@ -52,7 +52,7 @@ def _version() -> str:
 @router.get("/sw.js", dependencies=[Public])
 def service_worker() -> Response:
     body = (STATIC_DIR / "sw.js").read_text(encoding="utf-8")
-    config = {"version": _version(), "assets": [static_url(name) for name in PRECACHE]}
+    config = {"version": asset_version(), "assets": [static_url(name) for name in PRECACHE]}
     # The list rides in the script itself: the worker's bytes change with every release.
     text = "var INTAKE_PRECACHE = " + json.dumps(config) + ";\n" + body
     return Response(
@@ -142,5 +142,10 @@ def receive_record(
     except SealBroken:
         message = _("This record cannot be opened here. Nothing was saved.")
         return JSONResponse({"state": "broken", "message": message}, status_code=400)
+    return answer(received)
+
+
+def answer(received: offline.Received) -> JSONResponse:
+    """What the phone's outbox hears about a record: its state, where to look, a message."""
     body = {"state": received.state, "url": received.url, "message": received.message}
     return JSONResponse(body, status_code=STATUS[received.state])
