@@ -47,7 +47,8 @@ def test_tap_targets_are_large_enough(phone, server) -> None:
 def test_admin_sees_a_refusal_swapped_in_by_htmx(phone, server) -> None:
     sign_in(phone, server, "b.admin")
     phone.goto(f"{server['url']}/admin/users")
-    phone.click("main summary")
+    # The "Add a user" card's own summary (the bar's menu is a <details> too).
+    phone.locator("details:has(#new-username) > summary").click()
     phone.fill("#new-username", "bad name!")
     # An organisation administrator adds users to their own organisation only:
     # there is no organisation to type or choose.
