@@ -63,25 +63,22 @@ class Tally:
 
 
 def tally_cases(profiles: Iterable[Profile], tally: Tally | None = None) -> Tally:
-    """Every case table of these profiles."""
+    """Every case table of these profiles, in one pass that keeps no profile: a multiple
+    choice's "no" is the year's cases less its "yes", filled in at the end."""
     tally = tally or Tally()
-    options: dict[str, set[str]] = {key: set() for key in MULTIPLE}
-    chosen: list[tuple[int, dict[str, tuple[str, ...]]]] = []
     for profile in profiles:
         tally.add(CASES, profile.year, CASES)
         for key in SINGLE:
             tally.add(key, profile.year, single_value(profile, key))
-        picked = {key: getattr(profile, key) for key in MULTIPLE}
-        for key, names in picked.items():
-            options[key].update(names)
-        chosen.append((profile.year, picked))
-    # A second pass over the few coded choices (not the profiles): every option seen is a
-    # table in which every case is a yes or a no.
-    for key, names in options.items():
-        for option in sorted(names):
-            table = f"{key}:{option}"
-            for year, picked in chosen:
-                tally.add(table, year, YES if option in picked[key] else NO)
+        for key in MULTIPLE:
+            for option in getattr(profile, key):
+                tally.add(f"{key}:{option}", profile.year, YES)
+    cases = tally.tables.get(CASES, Counter())
+    for name in [n for n in tally.tables if n.split(":", 1)[0] in MULTIPLE]:
+        table = tally.tables[name]
+        for year in tally.years:
+            table[(str(year), NO)] = cases[(str(year), CASES)] - table[(str(year), YES)]
+        tally.columns[name] = {YES, NO}
     return tally
 
 
