@@ -41,9 +41,7 @@ def upgrade() -> None:
             name=op.f("fk_reporting_agreements_created_by_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reporting_agreements")),
-        sa.UniqueConstraint(
-            "coordinator_id", "reporting_id", name="uq_reporting_agreements_pair"
-        ),
+        sa.UniqueConstraint("coordinator_id", "reporting_id", name="uq_reporting_agreements_pair"),
     )
     op.create_index(
         op.f("ix_reporting_agreements_coordinator_id"),
@@ -54,7 +52,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_reporting_agreements_coordinator_id"), table_name="reporting_agreements"
-    )
+    op.drop_index(op.f("ix_reporting_agreements_coordinator_id"), table_name="reporting_agreements")
     op.drop_table("reporting_agreements")

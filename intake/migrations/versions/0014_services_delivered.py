@@ -59,9 +59,7 @@ def upgrade() -> None:
             name=op.f("fk_service_records_recorded_by_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_service_records")),
-        sa.UniqueConstraint(
-            "client_id", "service_type", name=op.f("uq_service_records_client_id")
-        ),
+        sa.UniqueConstraint("client_id", "service_type", name=op.f("uq_service_records_client_id")),
     )
     with op.batch_alter_table("service_records", schema=None) as batch_op:
         batch_op.create_index(
