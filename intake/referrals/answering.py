@@ -20,7 +20,7 @@ from intake.audit import service as audit
 from intake.cases import service as cases
 from intake.cases.rules import NotPermitted
 from intake.config import Settings
-from intake.db import read_transaction, utcnow, write_transaction
+from intake.db import read_transaction, utcnow
 from intake.forms.storage import sealed_names
 from intake.i18n import gettext as _
 from intake.referrals.common import (
@@ -31,13 +31,13 @@ from intake.referrals.common import (
     NOT_DELIVERED,
     SENT,
     AlreadyAnswered,
-    ReferralError,
     ReferralNotFound,
     add_event,
+    answered_once,
     copies_of,
     form_of,
     get_visible_referral,
-    refuse,
+    refused,
     seal_reason,
     valid_id,
 )
@@ -83,27 +83,18 @@ def _once(
     """One answer or close: the conditional UPDATE from `statuses`, the caller's writes in the
     same transaction; a loser of the race gets AlreadyAnswered, audited."""
     now = utcnow()
-    try:
-        with write_transaction(db):
-            result = db.execute(
-                update(Referral)
-                .where(Referral.id == referral.id, Referral.status.in_(statuses))
-                .values(**values(now))
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise AlreadyAnswered
-            then(now)
-    except AlreadyAnswered:
-        refuse(
-            db,
-            actor=actor,
-            object_type="referral",
-            object_id=referral.id,
-            action=action,
-            code="already_answered",
+    with answered_once(
+        db, actor=actor, object_type="referral", object_id=referral.id, action=action
+    ):
+        result = db.execute(
+            update(Referral)
+            .where(Referral.id == referral.id, Referral.status.in_(statuses))
+            .values(**values(now))
+            .execution_options(synchronize_session=False)
         )
-        raise
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise AlreadyAnswered
+        then(now)
     db.refresh(referral)
     return referral
 
@@ -137,15 +128,15 @@ def accept(*, db: Session, actor: User, referral_id: str, assignee_id: str) -> R
         )
         answers = _track_answers(db, referral) if valid else {}
     if not valid or assignee is None:
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="referral",
             object_id=referral_id,
             action=action,
             code="assignee",
+            message=_("Choose a person of your organisation to work with the person."),
         )
-        raise ReferralError(_("Choose a person of your organisation to work with the person."))
 
     def then(now: dt.datetime) -> None:
         linked = cases.create_case(
@@ -189,15 +180,15 @@ def decline(
     with read_transaction(db):
         referral = _answerable(db, actor, referral_id)
     if not reason:
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="referral",
             object_id=referral_id,
             action=action,
             code="reason",
+            message=_("Say why the referral is declined."),
         )
-        raise ReferralError(_("Say why the referral is declined."))
 
     def then(now: dt.datetime) -> None:
         sealed = seal_reason(settings, referral_id, DECLINED, reason)
@@ -243,10 +234,15 @@ def close(
     elif outcome == NOT_DELIVERED and not reason:
         code, message = "reason", _("Say why the service was not delivered.")
     if code:
-        refuse(
-            db, actor=actor, object_type="referral", object_id=referral_id, action=action, code=code
+        raise refused(
+            db,
+            actor=actor,
+            object_type="referral",
+            object_id=referral_id,
+            action=action,
+            code=code,
+            message=message,
         )
-        raise ReferralError(message)
 
     def then(now: dt.datetime) -> None:
         sealed = seal_reason(settings, referral_id, CLOSED, reason)

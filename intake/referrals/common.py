@@ -9,7 +9,8 @@ confirms nothing, audited.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -77,8 +78,10 @@ class ReferralError(CaseError):
 class AlreadyAnswered(ReferralError):
     """Someone else answered (or closed) the referral first."""
 
-    def __init__(self) -> None:
-        super().__init__(_("This referral was already answered. Reload to see the answer."))
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message or _("This referral was already answered. Reload to see the answer.")
+        )
 
 
 class ReferralNotFound(LookupError):
@@ -147,6 +150,58 @@ def refuse(
             outcome="refused",
             detail=code,
         )
+
+
+def refused(
+    db: Session,
+    *,
+    actor: User,
+    object_type: str,
+    object_id: str,
+    action: str,
+    code: str,
+    message: str,
+) -> ReferralError:
+    """Audit a refused action (nothing else is stored) and give the error to raise."""
+    refuse(db, actor=actor, object_type=object_type, object_id=object_id, action=action, code=code)
+    return ReferralError(message)
+
+
+def insert_audited(
+    db: Session, *, row: object, actor: User, action: str, case_id: str, detail: Callable[[], str]
+) -> None:
+    """Insert `row` and its audit row on the case in one transaction (IntegrityError passes)."""
+    with write_transaction(db):
+        db.add(row)
+        db.flush()
+        audit.record(
+            db=db,
+            action=action,
+            actor_id=actor.id,
+            object_type="case",
+            object_id=case_id,
+            detail=detail(),
+        )
+
+
+@contextmanager
+def answered_once(
+    db: Session, *, actor: User, object_type: str, object_id: str, action: str
+) -> Iterator[None]:
+    """A write transaction whose AlreadyAnswered (someone was first) is audited and re-raised."""
+    try:
+        with write_transaction(db):
+            yield
+    except AlreadyAnswered:
+        refuse(
+            db,
+            actor=actor,
+            object_type=object_type,
+            object_id=object_id,
+            action=action,
+            code="already_answered",
+        )
+        raise
 
 
 def record_unseen(*, db: Session, user: User, referral_id: str, action: str) -> None:

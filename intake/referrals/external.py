@@ -31,7 +31,12 @@ from intake.db import read_transaction, utcnow, write_transaction
 from intake.forms.storage import sealed_names, unseal
 from intake.i18n import SUPPORTED_LOCALES, set_locale
 from intake.i18n import gettext as _
-from intake.referrals.common import ReferralError, form_of, refuse, valid_id
+from intake.referrals.common import (
+    form_of,
+    insert_audited,
+    refused,
+    valid_id,
+)
 from intake.referrals.models import ExternalBody, ReturnReferral
 from intake.referrals.sharing import readable_answers
 from intake.security.permissions import Permission, has_permission
@@ -122,15 +127,15 @@ def register_body(
     if not problem and (len(contact) > MAX_CONTACT or not _printable(contact)):
         problem = _("The contact may have at most 2,000 characters and no control characters.")
     if problem or codes is None:
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="external_body",
             object_id="",
             action=action,
             code="invalid",
+            message=problem,
         )
-        raise ReferralError(problem)
     body = ExternalBody(
         organisation_id=actor.organisation_id,
         name=name,
@@ -200,10 +205,15 @@ def make_return(
             decision = consent.may_share(db=db, case=case, purpose=consent.Purpose.RETURN)
             problem = "" if decision else decision.reason
     if problem or body is None:
-        refuse(
-            db, actor=actor, object_type="case", object_id=case_id, action=action, code="refused"
+        raise refused(
+            db,
+            actor=actor,
+            object_type="case",
+            object_id=case_id,
+            action=action,
+            code="refused",
+            message=problem,
         )
-        raise ReferralError(problem)
     now = utcnow()
     referral = ReturnReferral(
         case_id=case.id,
@@ -216,17 +226,14 @@ def make_return(
         created_at=now,
         updated_at=now,
     )
-    with write_transaction(db):
-        db.add(referral)
-        db.flush()
-        audit.record(
-            db=db,
-            action=action,
-            actor_id=actor.id,
-            object_type="case",
-            object_id=case.id,
-            detail=f"return_referral={referral.id} body={body.id}",
-        )
+    insert_audited(
+        db,
+        row=referral,
+        actor=actor,
+        action=action,
+        case_id=case.id,
+        detail=lambda: f"return_referral={referral.id} body={body.id}",
+    )
     return referral
 
 
@@ -264,15 +271,15 @@ def record_status(
         if follow_up is not None and not dt.date(2000, 1, 1) <= follow_up <= dt.date(2100, 1, 1):
             problem = _("Give the follow-up date as a date, for example 2026-12-31.")
     if problem:
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="return_referral",
             object_id=return_id,
             action=action,
             code="invalid",
+            message=problem,
         )
-        raise ReferralError(problem)
     with write_transaction(db):
         db.execute(
             update(ReturnReferral)

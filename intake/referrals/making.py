@@ -33,10 +33,9 @@ from intake.i18n import gettext as _
 from intake.referrals.common import (
     _SERVICES,
     SENT,
-    ReferralError,
     add_event,
     form_of,
-    refuse,
+    refused,
     valid_id,
 )
 from intake.referrals.models import Referral, ReferralForm
@@ -220,8 +219,15 @@ def make_referral(
                 problem = ("forms", _("Only forms recorded in this case can be shared."))
     if problem is not None or made is None or target is None:
         code, message = problem or ("forms", "")
-        refuse(db, actor=actor, object_type="case", object_id=case_id, action=action, code=code)
-        raise ReferralError(message)
+        raise refused(
+            db,
+            actor=actor,
+            object_type="case",
+            object_id=case_id,
+            action=action,
+            code=code,
+            message=message,
+        )
     copies, sensitive = made
     referral = Referral(
         id=new_id(),
@@ -263,16 +269,14 @@ def _store(
             )
     except IntegrityError:
         # Another request opened a referral for this service meanwhile.
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="case",
             object_id=referral.case_id,
             action=action,
             code="duplicate",
-        )
-        raise ReferralError(
-            _("This person already has an open referral for this service.")
+            message=_("This person already has an open referral for this service."),
         ) from None
 
 

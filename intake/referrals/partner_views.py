@@ -23,7 +23,7 @@ from intake.config import Settings
 from intake.db import DbSession, read_transaction
 from intake.referrals import common, making, partner_view, partners
 from intake.referrals.common import AlreadyAnswered, ReferralError
-from intake.referrals.views import reading, session_of, visible_case_or_404
+from intake.referrals.views import incoming_page, reading, session_of, visible_case_or_404
 from intake.security.permissions import Permission, require
 
 router = APIRouter()
@@ -45,7 +45,12 @@ def _not_found(db: Session, user: User, object_id: str, action: str) -> HTTPExce
 
 
 def _new_page(
-    request: Request, db: Session, case: Case, errors: list[str], status: int = 200
+    request: Request,
+    db: Session,
+    case: Case,
+    errors: list[str],
+    status: int = 200,
+    sent: bool = False,
 ) -> Response:
     with read_transaction(db):
         context = {
@@ -53,14 +58,17 @@ def _new_page(
             "organisations": making.recipient_organisations(db=db, case=case),
             "functions": partners.functions(),
             "errors": errors,
+            "sent": sent,
         }
     return web.render(request, "referrals/partner_new.html", context, status_code=status)
 
 
 @router.get("/cases/{case_id}/partners/new")
-def new_partner(request: Request, db: DbSession, user: PartnersManager, case_id: str) -> Response:
+def new_partner(
+    request: Request, db: DbSession, user: PartnersManager, case_id: str, sent: bool = False
+) -> Response:
     case = visible_case_or_404(db, user, case_id, "partner.new")
-    return _new_page(request, db, case, [])
+    return _new_page(request, db, case, [], sent=sent)
 
 
 @router.post("/cases/{case_id}/partners")
@@ -75,6 +83,7 @@ def invite(
 ) -> Response:
     case = visible_case_or_404(db, user, case_id, "partner.invited")
     try:
+        # The same answer whether or not the user name exists there (no enumeration).
         partners.invite(
             db=db,
             actor=user,
@@ -85,28 +94,28 @@ def invite(
         )
     except ReferralError as error:
         return _new_page(request, db, case, [str(error)], status=422)
-    return RedirectResponse(f"/cases/{case.id}#partners", status_code=303)
+    return RedirectResponse(f"/cases/{case.id}/partners/new?sent=1", status_code=303)
 
 
-def _answer(db: Session, user: User, member_id: str, approve: bool) -> Response:
+def _answer(request: Request, db: Session, user: User, member_id: str, approve: bool) -> Response:
     action = "partner.approved" if approve else "partner.declined"
     try:
         partners.answer(db=db, actor=user, member_id=member_id, approve=approve)
     except partners.MemberNotFound:
         raise _not_found(db, user, member_id, action) from None
-    except AlreadyAnswered:
-        return RedirectResponse("/referrals/incoming#partners", status_code=303)
+    except AlreadyAnswered as error:
+        return incoming_page(request, db, user, [str(error)], status=409)
     return RedirectResponse("/referrals/incoming#partners", status_code=303)
 
 
 @router.post("/partners/{member_id}/approve")
-def approve(db: DbSession, user: PartnersManager, member_id: str) -> Response:
-    return _answer(db, user, member_id, approve=True)
+def approve(request: Request, db: DbSession, user: PartnersManager, member_id: str) -> Response:
+    return _answer(request, db, user, member_id, approve=True)
 
 
 @router.post("/partners/{member_id}/decline")
-def decline(db: DbSession, user: PartnersManager, member_id: str) -> Response:
-    return _answer(db, user, member_id, approve=False)
+def decline(request: Request, db: DbSession, user: PartnersManager, member_id: str) -> Response:
+    return _answer(request, db, user, member_id, approve=False)
 
 
 @router.post("/partners/{member_id}/remove")

@@ -24,9 +24,16 @@ from intake.cases import consent
 from intake.cases.access import get_visible_case
 from intake.cases.models import Case, CaseTeamMember
 from intake.cases.rules import NotPermitted, function_label
-from intake.db import read_transaction, utcnow, write_transaction
+from intake.db import read_transaction, utcnow
 from intake.i18n import gettext as _
-from intake.referrals.common import AlreadyAnswered, ReferralError, refuse, valid_id
+from intake.referrals.common import (
+    AlreadyAnswered,
+    answered_once,
+    insert_audited,
+    refuse,
+    refused,
+    valid_id,
+)
 from intake.referrals.making import target_problem
 from intake.referrals.models import PartnerMember
 from intake.security.permissions import Permission, has_permission
@@ -34,6 +41,13 @@ from intake.workflow.schema import TEAM_FUNCTIONS
 
 INVITED, APPROVED, DECLINED, REMOVED = "invited", "approved", "declined", "removed"
 MAX_USERNAME = 150
+
+
+class InvitationAnswered(AlreadyAnswered):
+    """Someone else answered (or ended) the invitation first."""
+
+    def __init__(self) -> None:
+        super().__init__(_("This invitation was already answered. Reload to see the answer."))
 
 
 class MemberNotFound(LookupError):
@@ -63,6 +77,7 @@ def _sharing_allowed(db: Session, case: Case, organisation: Organisation) -> boo
 
 
 def _invitee(db: Session, organisation: Organisation, username: str) -> User | None:
+    """The active user of `organisation` with this user name who works on cases, else None."""
     if not username or len(username) > MAX_USERNAME or "\x00" in username:
         return None
     found = db.execute(
@@ -81,24 +96,36 @@ def _invite_problem(
     case: Case,
     organisation: Organisation | None,
     organisation_id: str,
-    username: str,
     function: str,
-) -> tuple[tuple[str, str] | None, User | None]:
-    """Why the invitation cannot be made (or None), and the invited person."""
+) -> tuple[str, str] | None:
+    """Why no invitation can be made to this organisation at all (or None).
+
+    Only what the inviter may know is checked here: never whether a user name exists."""
     problem = target_problem(
         case=case, actor=actor, target=organisation, target_id=organisation_id, verb="partner"
     )
     if problem is None and function not in TEAM_FUNCTIONS:
         problem = ("function", _("Choose the function the person will have on the team."))
-    if problem is not None or organisation is None:
-        return problem, None
-    invitee = _invitee(db, organisation, username)
-    if invitee is None:
-        message = _("No active person with this user name works on cases at this organisation.")
-        return ("person", message), None
-    if not _sharing_allowed(db, case, organisation):
-        return ("consent", consent.missing_consent_reason(consent.Purpose.SHARING)), None
-    return None, invitee
+    if (
+        problem is None
+        and organisation is not None
+        and not _sharing_allowed(db, case, organisation)
+    ):
+        problem = ("consent", consent.missing_consent_reason(consent.Purpose.SHARING))
+    return problem
+
+
+def _new_member(actor: User, case: Case, invitee: User, function: str) -> PartnerMember:
+    return PartnerMember(
+        case_id=case.id,
+        user_id=invitee.id,
+        organisation_id=invitee.organisation_id,
+        function=function,
+        open_key=f"{case.id}:{invitee.id}",
+        status=INVITED,
+        invited_by_id=actor.id,
+        invited_at=utcnow(),
+    )
 
 
 def invite(
@@ -109,8 +136,11 @@ def invite(
     organisation_id: str,
     username: str,
     function: str,
-) -> PartnerMember:
-    """Invite a named user of another organisation onto the case's team for `function`."""
+) -> PartnerMember | None:
+    """Invite a named user of another organisation onto the case's team for `function`.
+
+    The answer never tells whether the user name exists there: an unknown, ineligible or
+    already invited name stores nothing, is audited, and returns None like a success looks."""
     action = "partner.invited"
     if not has_permission(actor, Permission.PARTNERS_MANAGE):
         raise NotPermitted
@@ -118,42 +148,37 @@ def invite(
     with read_transaction(db):
         case = get_visible_case(db=db, user=actor, case_id=case_id)
         organisation = db.get(Organisation, organisation_id) if valid_id(organisation_id) else None
-        problem, invitee = _invite_problem(
-            db, actor, case, organisation, organisation_id, username, function
+        problem = _invite_problem(db, actor, case, organisation, organisation_id, function)
+        invitee = _invitee(db, organisation, username) if organisation and not problem else None
+    if problem is not None or organisation is None:
+        code, message = problem or ("organisation", "")
+        raise refused(
+            db,
+            actor=actor,
+            object_type="case",
+            object_id=case_id,
+            action=action,
+            code=code,
+            message=message,
         )
-    if problem is not None or invitee is None or organisation is None:
-        code, message = problem or ("person", "")
-        refuse(db, actor=actor, object_type="case", object_id=case_id, action=action, code=code)
-        raise ReferralError(message)
-    member = PartnerMember(
-        case_id=case.id,
-        user_id=invitee.id,
-        organisation_id=organisation.id,
-        function=function,
-        open_key=f"{case.id}:{invitee.id}",
-        status=INVITED,
-        invited_by_id=actor.id,
-        invited_at=utcnow(),
-    )
+    if invitee is None:
+        refuse(db, actor=actor, object_type="case", object_id=case_id, action=action, code="person")
+        return None
+    member = _new_member(actor, case, invitee, function)
     try:
-        with write_transaction(db):
-            db.add(member)
-            db.flush()
-            audit.record(
-                db=db,
-                action=action,
-                actor_id=actor.id,
-                object_type="case",
-                object_id=case.id,
-                detail=f"member={member.id} user={invitee.id} function={function}",
-            )
+        insert_audited(
+            db,
+            row=member,
+            actor=actor,
+            action=action,
+            case_id=case.id,
+            detail=lambda: f"member={member.id} user={invitee.id} function={function}",
+        )
     except IntegrityError:
         refuse(
             db, actor=actor, object_type="case", object_id=case_id, action=action, code="duplicate"
         )
-        raise ReferralError(
-            _("This person is already invited to or on this case's team.")
-        ) from None
+        return None
     return member
 
 
@@ -200,35 +225,26 @@ def _change(
 ) -> PartnerMember:
     """One conditional status change from `before` (a loser of a race gets AlreadyAnswered,
     audited), with the team row added (True) or ended (False) in the same transaction."""
-    try:
-        with write_transaction(db):
-            result = db.execute(
-                update(PartnerMember)
-                .where(PartnerMember.id == member.id, PartnerMember.status.in_(before))
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise AlreadyAnswered
-            _team_row(db, member, team_row, now)
-            audit.record(
-                db=db,
-                action=action,
-                actor_id=actor.id,
-                object_type="case",
-                object_id=member.case_id,
-                detail=f"member={member.id}",
-            )
-    except AlreadyAnswered:
-        refuse(
-            db,
-            actor=actor,
+    with answered_once(
+        db, actor=actor, object_type="case", object_id=member.case_id, action=action
+    ):
+        result = db.execute(
+            update(PartnerMember)
+            .where(PartnerMember.id == member.id, PartnerMember.status.in_(before))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise InvitationAnswered
+        _team_row(db, member, team_row, now)
+        audit.record(
+            db=db,
+            action=action,
+            actor_id=actor.id,
             object_type="case",
             object_id=member.case_id,
-            action=action,
-            code="already_answered",
+            detail=f"member={member.id}",
         )
-        raise
     db.refresh(member)
     return member
 
@@ -300,12 +316,19 @@ def visible_membership(*, db: Session, user: User, case_id: str) -> tuple[Partne
 
 
 def members_of(*, db: Session, case: Case) -> list[tuple[PartnerMember, str, str]]:
-    """The case's partner memberships (newest first) with the person's and organisation's names."""
+    """The case's approved (or approved, then removed) partners, newest first, with names.
+
+    An invitation their organisation has not approved is not shown: it would tell the
+    inviter that the user name exists there."""
     rows = db.execute(
         select(PartnerMember, User.display_name, Organisation.name)
         .join(User, User.id == PartnerMember.user_id)
         .join(Organisation, Organisation.id == PartnerMember.organisation_id)
-        .where(PartnerMember.case_id == case.id)
+        .where(
+            PartnerMember.case_id == case.id,
+            PartnerMember.status.in_((APPROVED, REMOVED)),
+            PartnerMember.answered_at.is_not(None),
+        )
         .order_by(PartnerMember.invited_at.desc(), PartnerMember.id)
     ).all()
     return [(m, name, org) for m, name, org in rows]

@@ -37,8 +37,10 @@ from intake.referrals.answering import assignees
 from intake.referrals.common import (
     OPEN,
     AlreadyAnswered,
-    ReferralError,
+    answered_once,
+    insert_audited,
     refuse,
+    refused,
     valid_id,
 )
 from intake.referrals.common import form_of as _form_of
@@ -117,8 +119,15 @@ def make_transfer(*, db: Session, actor: User, case_id: str, to_organisation_id:
             problem = ("referrals", _("Close the case's open referrals before transferring it."))
     if problem is not None or target is None:
         code, message = problem or ("organisation", "")
-        refuse(db, actor=actor, object_type="case", object_id=case_id, action=action, code=code)
-        raise ReferralError(message)
+        raise refused(
+            db,
+            actor=actor,
+            object_type="case",
+            object_id=case_id,
+            action=action,
+            code=code,
+            message=message,
+        )
     transfer = Transfer(
         id=new_id(),
         case_id=case.id,
@@ -132,22 +141,24 @@ def make_transfer(*, db: Session, actor: User, case_id: str, to_organisation_id:
         created_at=utcnow(),
     )
     try:
-        with write_transaction(db):
-            db.add(transfer)
-            db.flush()
-            audit.record(
-                db=db,
-                action=action,
-                actor_id=actor.id,
-                object_type="case",
-                object_id=case.id,
-                detail=f"transfer={transfer.id} to={target.id}",
-            )
-    except IntegrityError:
-        refuse(
-            db, actor=actor, object_type="case", object_id=case_id, action=action, code="duplicate"
+        insert_audited(
+            db,
+            row=transfer,
+            actor=actor,
+            action=action,
+            case_id=case.id,
+            detail=lambda: f"transfer={transfer.id} to={target.id}",
         )
-        raise ReferralError(_("This case already waits for an answer to a transfer.")) from None
+    except IntegrityError:
+        raise refused(
+            db,
+            actor=actor,
+            object_type="case",
+            object_id=case_id,
+            action=action,
+            code="duplicate",
+            message=_("This case already waits for an answer to a transfer."),
+        ) from None
     return transfer
 
 
@@ -268,10 +279,15 @@ def accept_transfer(
             problem = consent_problem(db=db, case=case, target=_organisation(db, actor))
     if problem is not None or case is None or assignee is None:
         code, message = problem or ("closed", "")
-        refuse(
-            db, actor=actor, object_type="transfer", object_id=transfer_id, action=action, code=code
+        raise refused(
+            db,
+            actor=actor,
+            object_type="transfer",
+            object_id=transfer_id,
+            action=action,
+            code=code,
+            message=message,
         )
-        raise ReferralError(message)
     now = utcnow()
     try:
         with write_transaction(db):
@@ -319,40 +335,31 @@ def decline_transfer(
     with read_transaction(db):
         transfer = _answerable(db, actor, transfer_id)
     if not reason:
-        refuse(
+        raise refused(
             db,
             actor=actor,
             object_type="transfer",
             object_id=transfer_id,
             action=action,
             code="reason",
+            message=_("Say why the transfer is declined."),
         )
-        raise ReferralError(_("Say why the transfer is declined."))
     sealed = encrypt_value(
         keyring=keyring_for(settings), value=reason, context=f"transfer:{transfer_id}"
     )
     now = utcnow()
-    try:
-        with write_transaction(db):
-            _claim(db, transfer, actor, now, status=DECLINED, sealed_reason=sealed)
-            audit.record(
-                db=db,
-                action=action,
-                actor_id=actor.id,
-                object_type="case",
-                object_id=transfer.case_id,
-                detail=f"transfer={transfer.id}",
-            )
-    except AlreadyAnswered:
-        refuse(
-            db,
-            actor=actor,
-            object_type="transfer",
-            object_id=transfer_id,
+    with answered_once(
+        db, actor=actor, object_type="transfer", object_id=transfer_id, action=action
+    ):
+        _claim(db, transfer, actor, now, status=DECLINED, sealed_reason=sealed)
+        audit.record(
+            db=db,
             action=action,
-            code="already_answered",
+            actor_id=actor.id,
+            object_type="case",
+            object_id=transfer.case_id,
+            detail=f"transfer={transfer.id}",
         )
-        raise
     db.refresh(transfer)
     return transfer
 

@@ -121,6 +121,13 @@ def make_referral(
 
 @router.get("/referrals/incoming")
 def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Response:
+    return incoming_page(request, db, user, [])
+
+
+def incoming_page(
+    request: Request, db: Session, user: User, errors: list[str], status: int = 200
+) -> Response:
+    """The organisation's incoming referrals, transfers and invitations, with `errors` on top."""
     with read_transaction(db):
         rows = queries.incoming(
             db=db, user=user, answer_days=_settings(request).referral_answer_days
@@ -136,8 +143,9 @@ def incoming(request: Request, db: DbSession, user: ReferralAnswerer) -> Respons
         "invitations": invited,
         "organisation_names": names,
         "function_label": function_label,
+        "errors": errors,
     }
-    return web.render(request, "referrals/incoming.html", _labels(context))
+    return web.render(request, "referrals/incoming.html", _labels(context), status_code=status)
 
 
 def _labels(context: dict[str, Any]) -> dict[str, Any]:
