@@ -17,11 +17,10 @@ from intake import web
 from intake.accounts import reauth
 from intake.accounts.models import User
 from intake.cases.models import Case
-from intake.config import Settings
 from intake.db import DbSession, read_transaction
 from intake.referrals import common, external
 from intake.referrals.common import ReferralError
-from intake.referrals.views import reading, session_of, visible_case_or_404
+from intake.referrals.views import reading, session_of, settings_of, visible_case_or_404
 from intake.security.permissions import Permission, has_permission, require
 
 router = APIRouter()
@@ -29,11 +28,6 @@ router = APIRouter()
 BodiesManager = Annotated[User, Depends(require(Permission.EXTERNAL_BODIES_MANAGE))]
 ReferralMaker = Annotated[User, Depends(require(Permission.REFERRALS_MAKE))]
 FreshReferralMaker = Annotated[User, Depends(reauth.require_recent(Permission.REFERRALS_MAKE))]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 # --- external bodies ----------------------------------------------------------------------
@@ -192,7 +186,7 @@ def record_status(
 def summary(request: Request, db: DbSession, user: FreshReferralMaker, return_id: str) -> Response:
     try:
         printed = external.summary(
-            db=db, settings=_settings(request), user=user, return_id=return_id
+            db=db, settings=settings_of(request), user=user, return_id=return_id
         )
     except external.ReturnNotFound:
         raise _not_found(

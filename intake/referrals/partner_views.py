@@ -19,22 +19,22 @@ from intake.cases.access import CaseNotFound
 from intake.cases.models import Case
 from intake.cases.notes import may_read_sensitive
 from intake.cases.rules import NotPermitted
-from intake.config import Settings
 from intake.db import DbSession, read_transaction
 from intake.referrals import common, making, partner_view, partners
 from intake.referrals.common import AlreadyAnswered, ReferralError
-from intake.referrals.views import incoming_page, reading, session_of, visible_case_or_404
+from intake.referrals.views import (
+    incoming_page,
+    reading,
+    session_of,
+    settings_of,
+    visible_case_or_404,
+)
 from intake.security.permissions import Permission, require
 
 router = APIRouter()
 
 PartnersManager = Annotated[User, Depends(require(Permission.PARTNERS_MANAGE))]
 CaseWorker = Annotated[User, Depends(require(Permission.CASES_VIEW))]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _not_found(db: Session, user: User, object_id: str, action: str) -> HTTPException:
@@ -141,7 +141,7 @@ def _partner_page(
 ) -> Response:
     try:
         page = partner_view.partner_page(
-            db=db, settings=_settings(request), user=user, case_id=case_id
+            db=db, settings=settings_of(request), user=user, case_id=case_id
         )
     except partners.MemberNotFound:
         raise _not_found(db, user, case_id, "partner.case_viewed") from None
@@ -164,7 +164,7 @@ def add_team_note(
 ) -> Response:
     try:
         back = partner_view.add_team_note(
-            db=db, settings=_settings(request), actor=user, case_id=case_id, text=text
+            db=db, settings=settings_of(request), actor=user, case_id=case_id, text=text
         )
     except NotPermitted:
         raise _not_found(db, user, case_id, "partner.team_note_added") from None

@@ -17,22 +17,16 @@ from intake import web
 from intake.accounts import reauth
 from intake.accounts.models import User
 from intake.cases.models import Case
-from intake.config import Settings
 from intake.db import DbSession, read_transaction
 from intake.referrals import answering, common, making, queries, transfers
 from intake.referrals.common import AlreadyAnswered, ReferralError
-from intake.referrals.views import reading, session_of, visible_case_or_404
+from intake.referrals.views import reading, session_of, settings_of, visible_case_or_404
 from intake.security.permissions import Permission, require
 
 router = APIRouter()
 
 Transferer = Annotated[User, Depends(require(Permission.CASES_TRANSFER))]
 FreshTransferer = Annotated[User, Depends(reauth.require_recent(Permission.CASES_TRANSFER))]
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 def _new_page(
@@ -102,7 +96,7 @@ def _page(
             "from_name": names.get(transfer.from_organisation_id, ""),
             "to_name": names.get(transfer.to_organisation_id, ""),
             "status_label": transfers.status_label,
-            "reason": transfers.decline_reason(settings=_settings(request), transfer=transfer),
+            "reason": transfers.decline_reason(settings=settings_of(request), transfer=transfer),
             "may_answer": may_answer,
             "assignees": (
                 answering.assignees(db=db, organisation_id=user.organisation_id)
@@ -141,7 +135,7 @@ def accept_transfer(
     try:
         transfers.accept_transfer(
             db=db,
-            settings=_settings(request),
+            settings=settings_of(request),
             actor=user,
             transfer_id=transfer_id,
             assignee_id=assignee_id,
@@ -165,7 +159,7 @@ def decline_transfer(
     try:
         transfers.decline_transfer(
             db=db,
-            settings=_settings(request),
+            settings=settings_of(request),
             actor=user,
             transfer_id=transfer_id,
             reason=reason,

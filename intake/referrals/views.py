@@ -33,7 +33,8 @@ ReferralMaker = Annotated[User, Depends(require(Permission.REFERRALS_MAKE))]
 ReferralAnswerer = Annotated[User, Depends(require(Permission.REFERRALS_ANSWER))]
 
 
-def _settings(request: Request) -> Settings:
+def settings_of(request: Request) -> Settings:
+    """The application's settings, for the referral pages."""
     settings: Settings = request.app.state.settings
     return settings
 
@@ -104,7 +105,7 @@ def make_referral(
     try:
         referral = making.make_referral(
             db=db,
-            settings=_settings(request),
+            settings=settings_of(request),
             actor=user,
             case_id=case.id,
             to_organisation_id=organisation_id,
@@ -130,7 +131,7 @@ def incoming_page(
     """The organisation's incoming referrals, transfers and invitations, with `errors` on top."""
     with read_transaction(db):
         rows = queries.incoming(
-            db=db, user=user, answer_days=_settings(request).referral_answer_days
+            db=db, user=user, answer_days=settings_of(request).referral_answer_days
         )
         moves = queries.organisation_transfers(db=db, user=user)
         invited = partners.invitations(db=db, user=user)
@@ -165,7 +166,7 @@ def _detail(
     errors: list[str],
     status: int = 200,
 ) -> Response:
-    settings = _settings(request)
+    settings = settings_of(request)
     with read_transaction(db):
         referral, side = common.get_visible_referral(db=db, user=user, referral_id=referral_id)
         now = utcnow()
@@ -239,7 +240,7 @@ def decline(
     _referral(db, user, referral_id, "referral.declined")
     try:
         answering.decline(
-            db=db, settings=_settings(request), actor=user, referral_id=referral_id, reason=reason
+            db=db, settings=settings_of(request), actor=user, referral_id=referral_id, reason=reason
         )
     except ReferralNotFound:
         raise HTTPException(status_code=404) from None
@@ -261,7 +262,7 @@ def close(
     try:
         answering.close(
             db=db,
-            settings=_settings(request),
+            settings=settings_of(request),
             actor=user,
             referral_id=referral_id,
             outcome=outcome,
