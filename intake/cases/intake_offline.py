@@ -52,10 +52,12 @@ def start_pages(*, db: Session, user: User, assets: str) -> dict[str, Any]:
     """The pages a phone keeps to start an intake, and a version that changes with them."""
     versions = offline_pages.latest_versions(db=db, form_keys=tuple(STEPS.values()))
     if not all(versions):
-        return {"version": "", "pages": []}
+        return {"version": "", "pages": [], "owner": user.id}
     # The user and their language are in the pages; the assets are named in them.
     seed = "\x00".join([*versions, user.id, user.locale or "", assets])
-    return {"version": hashlib.sha256(seed.encode()).hexdigest()[:32], "pages": list(PAGES)}
+    version = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    # The owner: the phone gets this user's key for fillings in progress while it can.
+    return {"version": version, "pages": list(PAGES), "owner": user.id}
 
 
 def _pair(payload: dict[str, Any]) -> tuple[str | None, list[Any] | None, str | None]:

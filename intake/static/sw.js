@@ -8,7 +8,9 @@
  *   stays in "intake-fillings" (it names its own hashed assets, kept until it is done);
  * - fetch: pages go to the network first; without one, a filling's address is answered
  *   with its offline page, kept when the worker last opened it online, and the outbox
- *   with its page (neither holds an answer). Nothing else is cached: no answer, no case,
+ *   with its page (neither holds an answer); a new intake (/intake/new) is answered
+ *   with the blank consent page kept in "intake-start-<version>" (the page keeps it, and
+ *   fetches it again when a form's version, the user or the assets change). Nothing else is cached: no answer, no case,
  *   no list ever reaches Cache Storage;
  * - sync: Background Sync sends the outbox (static/js/offline-store.js) for the user
  *   signed in now; the page does the same on load and on `online` without it.
@@ -34,6 +36,7 @@ self.addEventListener('activate', function (event) {
 });
 
 var FILL = /^\/fill\/([A-Za-z0-9_-]{16,64})(\/offline)?$/;
+var START = /^\/offline\/intake\/(consent|first_contact)$/;
 
 self.addEventListener('fetch', function (event) {
   var req = event.request;
@@ -47,8 +50,15 @@ self.addEventListener('fetch', function (event) {
   }
   if (req.mode === 'navigate' && url.pathname === '/outbox') {
     event.respondWith(fetch(req).catch(function () {
-      return caches.open(FILLINGS).then(function (cache) { return cache.match('/outbox'); })
-        .then(function (hit) { return hit || Response.error(); });
+      return caches.match('/outbox').then(function (hit) { return hit || Response.error(); });
+    }));
+    return;
+  }
+  // A new intake without a connection: its blank pages, kept by the page (app-shell.js).
+  if (req.mode === 'navigate' && (url.pathname === '/intake/new' || START.test(url.pathname))) {
+    var kept = url.pathname === '/intake/new' ? '/offline/intake/consent' : url.pathname;
+    event.respondWith(fetch(req).catch(function () {
+      return caches.match(kept, { ignoreSearch: true }).then(function (hit) { return hit || Response.error(); });
     }));
     return;
   }

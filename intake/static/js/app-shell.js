@@ -33,8 +33,37 @@
   }
   window.IntakeSendOutbox = sendNow;
 
+  // A worker who may start an intake keeps its blank pages (and the outbox page) for a
+  // start without a connection, fetched again only when their version changes: a form
+  // published anew, another user, other assets. Others get a refusal and keep nothing.
+  function keepStartPages() {
+    if (!window.caches || !navigator.onLine) return Promise.resolve();
+    return fetch('/offline/intake', { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (list) {
+        if (!list || !list.version) return null;
+        // A start without a connection saves as it goes: this user's key must be here.
+        offline.ready(list.owner).catch(function () {});
+        var name = 'intake-start-' + list.version;
+        var pages = list.pages.concat(['/outbox']);
+        return caches.open(name).then(function (cache) {
+          // Every page, not the cache's name: a fetch cut short by leaving the page
+          // leaves the name behind without them.
+          return Promise.all(pages.map(function (url) { return cache.match(url); })).then(function (hits) {
+            if (hits.every(Boolean)) return null;
+            return cache.addAll(pages);
+          }).then(function () { return caches.keys(); }).then(function (names) {
+            return Promise.all(names.filter(function (old) {
+              return old.indexOf('intake-start-') === 0 && old !== name;
+            }).map(function (old) { return caches.delete(old); }));
+          });
+        });
+      }).catch(function () {});
+  }
+
   if (signOut) {
     sendNow();
+    window.addEventListener('load', keepStartPages);
     window.addEventListener('online', function () { sendNow(true); });
     if (navigator.storage && navigator.storage.persist) {
       navigator.storage.persist().then(function (granted) {

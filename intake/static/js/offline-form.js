@@ -2,6 +2,8 @@
  * A filling without a connection (templates/forms/offline.html): one page at a time,
  * judged as the server judges (relevance, required, types, constraints, with expr.js),
  * every keystroke kept on the phone, encrypted; "Put in the outbox" seals it.
+ * A new intake can start here too (its blank pages kept by the phone): the ids are
+ * made here, the consent leads to the intake form, and both are sealed together.
  * The server judges the whole filling again when it arrives.
  */
 (function () {
@@ -21,10 +23,28 @@
     return false;
   }
 
+  // The client ids of a new intake: from the address, or made now for its consent.
+  function startIds(step) {
+    var found = /^#([A-Za-z0-9_-]{16,64})\.([A-Za-z0-9_-]{16,64})$/.exec(window.location.hash);
+    if (found) return { consent: found[1], intake: found[2] };
+    if (step !== 'consent' || !window.crypto.randomUUID) return null;
+    return { consent: window.crypto.randomUUID(), intake: window.crypto.randomUUID() };
+  }
+
   function setUp(form) {
     var store = window.IntakeOffline;
     var fill = window.IntakeForm;
     var meta = parse(form.dataset.meta);
+    // A step of a new intake started on this phone (intake.cases.intake_offline).
+    var start = meta && meta.start;
+    var ids = null;
+    if (start) {
+      ids = startIds(start.step);
+      if (!ids) { window.location.replace(start.back); return; }
+      meta.client_id = start.step === 'consent' ? ids.consent : ids.intake;
+      // The ids ride in the address: a reload, online or not, finds the same filling.
+      window.history.replaceState(null, '', start.page + suffix());
+    }
     var logic = parse(form.dataset.logic) || {};
     var checks = parse(form.dataset.checks) || {};
     var pages = Array.prototype.slice.call(form.querySelectorAll('.offline-page'));
@@ -33,6 +53,8 @@
     var summary = document.getElementById('error-summary');
     var current = 0;
     var saving = null;
+
+    function suffix() { return '#' + ids.consent + '.' + ids.intake; }
 
     function asked() {
       var values = fill.answers(form, logic);
@@ -111,6 +133,7 @@
       var list = asked();
       var at = current >= pages.length ? list.length : list.indexOf(pages[current]);
       if (step > 0 && current < pages.length && !judge(pages[current])) return;
+      if (step < 0 && at <= 0 && start && start.back) { save().then(function () { window.location.assign(start.back + suffix()); }); return; }
       var next = at + step;
       show(next >= list.length ? pages.length : pages.indexOf(list[Math.max(0, next)]));
       save();
@@ -125,12 +148,32 @@
       if (!ok) { show(pages.indexOf(list.filter(function (p) { return p.querySelector('.field-error'); })[0])); return; }
       var button = form.querySelector('[data-offline=finish]');
       button.disabled = true;
-      store.finish(meta, fill.pairs(form)).then(function () {
+      window.clearTimeout(saving);
+      var done = start ? finishStep() : store.finish(meta, fill.pairs(form)).then(function () {
         if (window.caches) caches.open('intake-fillings').then(function (c) { c.delete('/fill/' + meta.client_id + '/offline'); });
-        window.location.assign('/outbox');
-      }).catch(function () {
+        return '/outbox';
+      });
+      done.then(function (next) { window.location.assign(next); }).catch(function () {
         button.disabled = false;
         status.textContent = status.dataset.failed || '';
+      });
+    }
+
+    // A new intake: a finished consent is kept (encrypted) for the intake form, which
+    // seals both as one record; a refused consent is sealed alone, as online it ends there.
+    function finishStep() {
+      var pairs = fill.pairs(form);
+      if (start.step === 'consent') {
+        var consent = { client_id: ids.consent, pairs: pairs, language: meta.language };
+        return store.saveDraft(meta, fill.values(form), pages.length, { pairs: pairs, language: meta.language }).then(function () {
+          if (fill.answers(form, logic)[start.gate] === true) return start.next + suffix();
+          return store.finishIntake(meta, consent, null).then(function () { return '/outbox'; });
+        });
+      }
+      return store.loadDraft({ client_id: ids.consent, owner: meta.owner }).then(function (consent) {
+        if (!consent || !consent.pairs) return start.back + suffix();
+        var given = { client_id: ids.consent, pairs: consent.pairs, language: consent.language };
+        return store.finishIntake(meta, given, pairs).then(function () { return '/outbox'; });
       });
     }
 
@@ -155,8 +198,8 @@
     store.loadDraft(meta).then(function (saved) {
       if (saved) fill.restore(form, saved.values);
       var list = asked();
-      var start = saved && typeof saved.page === 'number' ? saved.page : pages.indexOf(list[0]);
-      show(Math.min(Math.max(start, 0), pages.length));
+      var first = saved && typeof saved.page === 'number' ? saved.page : pages.indexOf(list[0]);
+      show(Math.min(Math.max(first, 0), pages.length));
     }).catch(function () { show(pages.indexOf(asked()[0])); });
   }
 

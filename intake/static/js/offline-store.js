@@ -9,6 +9,7 @@
  *           encrypted with that user's key (AES-GCM, the client id as associated data)
  *   outbox  finished fillings sealed to the server's public key (ECDH P-256, HKDF,
  *           AES-GCM): this phone cannot read them back; each waits to be sent once
+ *           (a new intake started here: its consent and intake form as one record)
  * Nothing here names a person: a record shows its form, time, size and state.
  */
 (function (root) {
@@ -95,10 +96,11 @@
     });
   }
 
-  function saveDraft(meta, values, page) {
+  // `extra`: what a step of a new intake keeps for the next (a finished consent's answers).
+  function saveDraft(meta, values, page, extra) {
     return userKey(meta.owner).then(function (key) {
       var iv = root.crypto.getRandomValues(new Uint8Array(12));
-      var plain = encoder.encode(JSON.stringify({ values: values, page: page }));
+      var plain = encoder.encode(JSON.stringify(Object.assign({}, extra || {}, { values: values, page: page })));
       return root.crypto.subtle.encrypt({ name: 'AES-GCM', iv: iv, additionalData: encoder.encode(meta.client_id) }, key, plain)
         .then(function (ct) {
           return put('drafts', {
@@ -158,6 +160,23 @@
     }).then(function () { return del('drafts', meta.client_id); });
   }
 
+  // A new intake started on this phone: the consent and, when it was given, the intake
+  // form, sealed as one record (the server opens the case from both, in that order).
+  function finishIntake(meta, consent, pairs) {
+    var payload = {
+      client_id: consent.client_id, owner: meta.owner, answers: consent.pairs, language: consent.language,
+      intake: pairs ? { client_id: meta.client_id, answers: pairs } : null, sealed_at: new Date().toISOString()
+    };
+    return seal(payload).then(function (sealed) {
+      var body = JSON.stringify(sealed);
+      return put('outbox', {
+        client_id: consent.client_id, owner: meta.owner, form: meta.title, finished: new Date().toISOString(),
+        size: body.length, state: 'waiting', tries: 0, next_try: 0, body: body, url: '', path: '/offline/intake/records'
+      });
+    }).then(function () { return del('drafts', consent.client_id); })
+      .then(function () { return pairs ? del('drafts', meta.client_id) : null; });
+  }
+
   var BACKOFF_MAX = 15 * 60 * 1000;
 
   // Send the owner's waiting records; a resend is the same bytes (the server knows them).
@@ -183,7 +202,7 @@
   }
 
   function sendOne(record, token) {
-    return fetch('/offline/records', {
+    return fetch(record.path || '/offline/records', {
       method: 'POST', credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token },
       body: record.body
@@ -216,7 +235,8 @@
 
   root.IntakeOffline = {
     refresh: refresh, owner: function () { return get('meta', 'owner'); }, saveDraft: saveDraft,
-    loadDraft: loadDraft, finish: finish, send: send, outbox: function () { return all('outbox'); },
+    ready: function (owner) { return userKey(owner).then(function () { return true; }); },
+    loadDraft: loadDraft, finish: finish, finishIntake: finishIntake, send: send, outbox: function () { return all('outbox'); },
     drafts: function () { return all('drafts'); }, forget: forget
   };
 })(self);
