@@ -76,7 +76,7 @@ def _sign_out(page) -> None:
 
 def _ready_offline(page, client_id: str) -> None:
     """The service worker controls the page and the filling's offline page is kept."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => !!navigator.serviceWorker?.controller")
     page.wait_for_function(
         "(id) => caches.open('intake-fillings').then(c => c.match('/fill/' + id + '/offline'))"
         ".then(r => !!r)",
@@ -118,12 +118,12 @@ def test_offline_mid_intake_survives_reload_and_restart_then_makes_one_case(
     page.click("button.primary")
     page.wait_for_url(f"**/fill/{client_id}/offline")
     expect(page.locator("#offline-notice")).to_be_visible()
-    page.wait_for_function("document.querySelector('#f-given_name').value !== ''")
+    page.wait_for_function("() => document.querySelector('#f-given_name').value !== ''")
     assert page.input_value("#f-given_name") == CANARY
 
     # A reload without a connection: the answers are still there.
     page.reload()
-    page.wait_for_function("document.querySelector('#f-given_name').value !== ''")
+    page.wait_for_function("() => document.querySelector('#f-given_name').value !== ''")
     assert page.input_value("#f-age") == "30"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
@@ -133,7 +133,7 @@ def test_offline_mid_intake_survives_reload_and_restart_then_makes_one_case(
     context, page = _phone(browser, profile)
     context.set_offline(True)
     page.goto(f"{server['url']}/fill/{client_id}")
-    page.wait_for_function("document.querySelector('#f-given_name').value !== ''")
+    page.wait_for_function("() => document.querySelector('#f-given_name').value !== ''")
     assert page.input_value("#f-given_name") == CANARY
     page.click("[data-offline=next]")  # to page 3
     page.check("[name=immediate_needs][value=food]")
@@ -175,7 +175,7 @@ def test_offline_mid_intake_survives_reload_and_restart_then_makes_one_case(
     context.route("**/offline/records", drop_first)  # the service worker too
     sign_in(page, server, "b.field")
     page.goto(f"{server['url']}/outbox")
-    page.wait_for_function("!!document.querySelector('#outbox-table tbody tr')")
+    page.wait_for_function("() => !!document.querySelector('#outbox-table tbody tr')")
     page.click("#outbox-send")
     expect(page.locator("#outbox-status")).to_have_text("Nothing waits to be sent.")
     assert dropped

@@ -22,7 +22,7 @@ KEPT = ("/offline/intake/consent", "/offline/intake/first_contact", "/outbox")
 
 def _kept_for_offline(page) -> None:
     """The service worker controls the page, and the start pages are in the phone's cache."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => !!navigator.serviceWorker?.controller")
     page.wait_for_function(
         "(urls) => Promise.all(urls.map(u => caches.match(u))).then(hits => hits.every(Boolean))",
         arg=list(KEPT),
@@ -56,6 +56,7 @@ def test_a_new_intake_started_offline_opens_exactly_one_case(browser, server, tm
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     sign_in(page, server, "b.starter")
+    cases = _count(server, "SELECT count(*) FROM cases")  # the server is shared by the tests
     _kept_for_offline(page)
     page.reload()  # a page the worker has open, controlled by the service worker
     _kept_for_offline(page)
@@ -101,7 +102,7 @@ def test_a_new_intake_started_offline_opens_exactly_one_case(browser, server, tm
     page.click("[data-offline=finish]")
     page.wait_for_url("**/outbox")
     expect(page.locator("#outbox-table tbody tr")).to_have_count(1)
-    assert _count(server, "SELECT count(*) FROM cases") == 0
+    assert _count(server, "SELECT count(*) FROM cases") == cases
     assert _raw_profile_contains(profile, CANARY) == []  # sealed: no answer in plaintext
 
     # The connection returns: the `online` event sends it, once.
@@ -111,7 +112,7 @@ def test_a_new_intake_started_offline_opens_exactly_one_case(browser, server, tm
     )
     page.goto(f"{server['url']}/outbox")
     expect(page.locator("#outbox-status")).to_have_text("Nothing waits to be sent.")
-    assert _count(server, "SELECT count(*) FROM cases") == 1
+    assert _count(server, "SELECT count(*) FROM cases") == cases + 1
     assert _count(server, "SELECT count(*) FROM intakes WHERE consent_client_id = ?", consent_id)
     database = str(server["database_url"]).removeprefix("sqlite:///")
     with sqlite3.connect(database) as conn:
@@ -121,6 +122,6 @@ def test_a_new_intake_started_offline_opens_exactly_one_case(browser, server, tm
     assert case_id
     page.goto(f"{server['url']}/cases/{case_id}")
     expect(page.locator(".filled[data-form=first_contact]")).to_have_count(1)
-    assert _count(server, "SELECT count(*) FROM cases") == 1
+    assert _count(server, "SELECT count(*) FROM cases") == cases + 1
     assert errors == []
     context.close()
