@@ -41,7 +41,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
+# One server and database per test module: tests that count cases, figures or the outbox
+# see only what their own module made, whatever ran before them.
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if _chromium() is None:
         pytest.skip("no Chromium found (set INTAKE_BROWSER or install Debian's chromium)")
